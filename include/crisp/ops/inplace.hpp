@@ -1,0 +1,53 @@
+// In-place updates (fill_, zero_, copy_, add_, mul_) for data that no recorded graph reads:
+// optimiser steps and initialisers run them under NoGradGuard. On a tensor that requires grad
+// while grad mode is on they throw, because a saved input changed in place would corrupt backward.
+#pragma once
+
+#include "crisp/ops/view.hpp"
+
+namespace crisp {
+
+namespace detail {
+template <class T>
+void check_inplace(const Tensor<T>& t, const char* op) {
+  CRISP_CHECK(!(is_grad_enabled() && t.requires_grad()), AutogradError, op,
+              "expected a tensor that does not require grad (or grad mode off: use crisp::NoGradGuard), "
+              "got one that requires grad, shape ", t.shape());
+}
+}  // namespace detail
+
+template <class T>
+Tensor<T>& Tensor<T>::fill_(T value) {
+  detail::check_inplace(*this, "fill_");
+  cpu::fill(*this, value);
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
+  detail::check_inplace(*this, "copy_");
+  CRISP_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), ShapeError, "copy_", "source of shape ",
+              src.shape(), " does not broadcast to destination shape ", shape());
+  // A source that overlaps the destination is copied out first.
+  const Tensor s = src.shares_storage_with(*this) ? cpu::map<T>(src.shape(), [](T v) { return v; }, src) : src;
+  detail::copy_into(*this, s);
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::add_(const Tensor& other, T alpha) {
+  detail::check_inplace(*this, "add_");
+  CRISP_CHECK(broadcast_shapes(other.shape(), shape(), "add_") == shape(), ShapeError, "add_", "operand of shape ",
+              other.shape(), " does not broadcast to shape ", shape());
+  cpu::map_into(*this, [alpha](T a, T b) { return a + alpha * b; }, *this, other);
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::mul_(T value) {
+  detail::check_inplace(*this, "mul_");
+  cpu::map_into(*this, [value](T a) { return a * value; }, *this);
+  return *this;
+}
+
+}  // namespace crisp

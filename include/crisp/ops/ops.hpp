@@ -1,0 +1,11 @@
+// Every differentiable op.
+#pragma once
+
+#include "crisp/ops/activation.hpp"
+#include "crisp/ops/arithmetic.hpp"
+#include "crisp/ops/concat.hpp"
+#include "crisp/ops/inplace.hpp"
+#include "crisp/ops/matmul.hpp"
+#include "crisp/ops/reduction.hpp"
+#include "crisp/ops/unary.hpp"
+#include "crisp/ops/view.hpp"
