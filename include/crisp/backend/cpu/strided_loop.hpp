@@ -41,35 +41,34 @@ RowPlan<K> coalesce(const Shape& shape, const std::array<Strides, K>& strides) {
 }
 
 // Calls row(offsets, n, inner_strides) for every row of `shape`: offsets are the element
-// offsets of each operand at the row's start, n the row length.
+// offsets of each operand at the row's start, n the row length. Long rows are cut into pieces
+// so that a large contiguous tensor (one row after coalescing) still spreads over the threads.
 template <size_t K, class RowFn>
 void for_each_row(const Shape& shape, const std::array<Strides, K>& strides, RowFn&& row) {
   if (shape.numel() == 0) return;
   const RowPlan<K> p = coalesce<K>(shape, strides);
   const int64_t rank = p.shape.size();
-  const int64_t n = p.shape[rank - 1];
+  const int64_t len = p.shape[rank - 1];
+  constexpr int64_t kPiece = 16384;  // elements per work item, at least
+  const int64_t pieces = std::max<int64_t>(1, len / kPiece);
+  const int64_t piece_len = (len + pieces - 1) / pieces;
   std::array<int64_t, K> inner;
   for (size_t k = 0; k < K; ++k) inner[k] = p.strides[k][rank - 1];
-  const int64_t rows = p.shape.numel() / n;
-  const int64_t grain = std::max<int64_t>(1, 32768 / n);
-  parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
-    // Multi-index of row r0 over the outer dims.
-    std::array<int64_t, Shape::kMaxDims> idx{};
-    std::array<int64_t, K> off{};
-    int64_t r = r0;
-    for (int64_t d = rank - 2; d >= 0; --d) {
-      idx[d] = r % p.shape[d];
-      r /= p.shape[d];
-      for (size_t k = 0; k < K; ++k) off[k] += idx[d] * p.strides[k][d];
-    }
-    for (int64_t row_i = r0; row_i < r1; ++row_i) {
-      row(off, n, inner);
-      for (int64_t d = rank - 2; d >= 0; --d) {  // odometer increment
-        for (size_t k = 0; k < K; ++k) off[k] += p.strides[k][d];
-        if (++idx[d] < p.shape[d]) break;
-        for (size_t k = 0; k < K; ++k) off[k] -= idx[d] * p.strides[k][d];
-        idx[d] = 0;
+  const int64_t rows = p.shape.numel() / len;
+  const int64_t items = rows * pieces;
+  const int64_t grain = std::max<int64_t>(1, kPiece / std::min(len, piece_len));
+  parallel_for(0, items, grain, [&](int64_t i0, int64_t i1) {
+    for (int64_t item = i0; item < i1; ++item) {
+      int64_t r = item / pieces;
+      const int64_t start = (item % pieces) * piece_len;
+      std::array<int64_t, K> off{};
+      for (int64_t d = rank - 2; d >= 0; --d) {
+        const int64_t idx = r % p.shape[d];
+        r /= p.shape[d];
+        for (size_t k = 0; k < K; ++k) off[k] += idx * p.strides[k][d];
       }
+      for (size_t k = 0; k < K; ++k) off[k] += start * inner[k];
+      row(off, std::min(piece_len, len - start), inner);
     }
   });
 }
