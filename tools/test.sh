@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# THE test command: installs missing build dependencies (Debian/Ubuntu, apt-get), configures and
+# builds crisp with its tests, examples and benchmarks, and runs the whole CTest suite.
+#
+#   bash tools/test.sh              Release build in build/ (benchmarks compiled, not run)
+#   bash tools/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/ (package tests skipped)
+#
+# Exits non-zero on the first failure.
+set -euo pipefail
+
+sanitize=0
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) sanitize=1 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "tools/test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+# ---- dependencies --------------------------------------------------------------------------
+packages=(g++ cmake make catch2 nlohmann-json3-dev libstb-dev libcli11-dev libbenchmark-dev libopenblas-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "==> installing missing packages: ${missing[*]}"
+  sudo=()
+  if [[ "$(id -u)" -ne 0 ]]; then sudo=(sudo); fi
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# ---- configure, build, test ----------------------------------------------------------------
+if ((sanitize)); then
+  build_dir=build-asan
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+              -DCRISP_SANITIZE=address,undefined -DCRISP_BUILD_BENCHMARKS=OFF)
+  ctest_args=(-E '^package_')   # the consumer builds prove packaging, not memory safety; slow here
+  export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+else
+  build_dir=build
+  cmake_args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCRISP_BUILD_BENCHMARKS=ON)
+  ctest_args=()
+fi
+
+echo "==> configuring $build_dir/"
+cmake -S . -B "$build_dir" -DCRISP_BUILD_TESTS=ON -DCRISP_BUILD_EXAMPLES=ON "${cmake_args[@]}"
+echo "==> building with $jobs jobs"
+cmake --build "$build_dir" --parallel "$jobs"
+echo "==> running tests"
+ctest --test-dir "$build_dir" --output-on-failure --parallel "$jobs" "${ctest_args[@]}"
+echo "==> all tests passed ($build_dir/)"
