@@ -27,6 +27,7 @@ struct ConvPadding {
   Pair2 size{0, 0};
   ConvPadding() = default;
   ConvPadding(int64_t v) : size(v) {}         // NOLINT
+  ConvPadding(int v) : size(int64_t(v)) {}    // NOLINT: a literal 0 would be ambiguous with const char*
   ConvPadding(Pair2 p) : size(p) {}           // NOLINT
   ConvPadding(int64_t h, int64_t w) : size(h, w) {}
   ConvPadding(const char* s) : ConvPadding(std::string(s)) {}  // NOLINT

@@ -4,6 +4,7 @@
 #include "crisp/ops/activation.hpp"
 #include "crisp/ops/arithmetic.hpp"
 #include "crisp/ops/concat.hpp"
+#include "crisp/ops/conv.hpp"
 #include "crisp/ops/dropout.hpp"
 #include "crisp/ops/inplace.hpp"
 #include "crisp/ops/matmul.hpp"
