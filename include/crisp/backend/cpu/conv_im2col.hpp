@@ -96,7 +96,7 @@ inline void copy_panel_row_avx512(const T* row, int64_t iw0, int64_t Ws, int64_t
     const int64_t lo = std::clamp<int64_t>(-iw0, 0, cols), hi = std::clamp<int64_t>(Ws - iw0, lo, cols);
     m = (hi >= 64 ? ~uint64_t(0) : (uint64_t(1) << hi) - 1) & ~((uint64_t(1) << lo) - 1);
   }
-  const T* s = row + iw0;  // only dereferenced in the lanes m selects
+  const T* s = row ? row + iw0 : d;  // only dereferenced in the lanes m selects (none when row is null)
   if constexpr (sizeof(T) == 4) {
     _mm512_store_ps(d, _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), s));
     _mm512_store_ps(d + L, _mm512_maskz_loadu_ps(static_cast<__mmask16>(m >> L), s + L));
