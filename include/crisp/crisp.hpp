@@ -1,11 +1,13 @@
 // crisp: header-only C++20 deep learning for image restoration. This umbrella header brings in
-// tensors, autograd, every op and safetensors IO.
+// tensors, autograd, every op, nn modules, losses and safetensors IO.
 #pragma once
 
 #include "crisp/autograd/engine.hpp"
 #include "crisp/autograd/gradcheck.hpp"
 #include "crisp/autograd/grad_mode.hpp"
 #include "crisp/io/safetensors.hpp"
+#include "crisp/loss/regression.hpp"
+#include "crisp/nn/nn.hpp"
 #include "crisp/ops/ops.hpp"
 #include "crisp/tensor/factory.hpp"
 #include "crisp/tensor/generator.hpp"
