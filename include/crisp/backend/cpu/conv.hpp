@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
+#include "crisp/backend/cpu/conv_direct.hpp"
+#include "crisp/backend/cpu/conv_direct_wgrad.hpp"
 #include "crisp/backend/cpu/conv_gemm.hpp"
 #include "crisp/backend/cpu/conv_im2col.hpp"
 #include "crisp/backend/cpu/gemm.hpp"
@@ -49,6 +52,23 @@ template <class Kern, class T>
 void conv2d_forward_with(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y) {
   check_geometry(g, "conv2d_forward");
   const int64_t Cg = g.Cg(), Og = g.Og(), K = Cg * g.kh * g.kw, HW = g.H * g.W, PQ = g.P * g.Q;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<Kern, KernelAvx512<T>>) {
+    if (g.stride_w == 1) {
+      const auto panels = direct_panels<T>(Og, g.Q);
+      const std::vector<T> apack = direct_pack_a(panels, g.groups, Og, K, w, K, Og * K);
+      direct_conv_run<T>(
+          ConvGemmJob{g.N, g.groups, Og, K, g.P, g.Q}, panels, apack, forward_taps(g),
+          [&](int64_t n, int64_t gi) {
+            return ConvSource<T>{x + (n * g.C + gi * Cg) * HW, g.H, g.W, g.stride_h, 1, g.Q};
+          },
+          [&](int64_t n, int64_t gi) { return y + (n * g.O + gi * Og) * PQ; },
+          [&](int64_t gi) { return bias != nullptr ? bias + gi * Og : nullptr; },
+          [](int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, const T*, int64_t) {});
+      return;
+    }
+  }
+#endif
   const std::vector<T> apack = pack_conv_weights<Kern>(g.groups, Og, K, w, K, Og * K);
   const std::vector<ConvTap> taps = forward_taps(g);
   const ConvGemmJob job{g.N, g.groups, Og, K, g.P, g.Q};
@@ -106,8 +126,28 @@ void conv2d_backward_data_with(const Conv2dGeometry& g, const T* dy, const T* w,
             for (const auto& [i, dh] : th)
               for (const auto& [j, dw] : tw) *row++ = w[((gi * Og + o) * Cg + c) * khw + i * g.kw + j];
         }
-      const std::vector<T> apack = pack_conv_weights<Kern>(g.groups, Cg, K, a.data(), K, Cg * K);
       const bool direct = g.stride_h == 1 && g.stride_w == 1;
+#if defined(__AVX512F__)
+      if constexpr (std::is_same_v<Kern, KernelAvx512<T>>) {
+        const auto panels = direct_panels<T>(Cg, V);
+        const std::vector<T> dpack = direct_pack_a(panels, g.groups, Cg, K, a.data(), K, Cg * K);
+        direct_conv_run<T>(
+            ConvGemmJob{g.N, g.groups, Cg, K, U, V}, panels, dpack, taps,
+            [&](int64_t n, int64_t gi) { return ConvSource<T>{dy + (n * g.O + gi * Og) * PQ, g.P, g.Q, 1, 1, V}; },
+            [&](int64_t n, int64_t gi) { return direct ? dx + (n * g.C + gi * Cg) * HW : nullptr; },
+            [](int64_t) { return static_cast<const T*>(nullptr); },
+            [&](int64_t n, int64_t gi, int64_t m0, int64_t rows, int64_t u, int64_t v0, int64_t cnt, const T* tile,
+                int64_t ld) {
+              for (int64_t c = 0; c < rows; ++c) {
+                T* d = dx + ((n * g.C + gi * Cg + m0 + c) * g.H + ph + g.stride_h * u) * g.W + pw + g.stride_w * v0;
+                const T* r = tile + c * ld;
+                for (int64_t j = 0; j < cnt; ++j) d[j * g.stride_w] = r[j];
+              }
+            });
+        continue;
+      }
+#endif
+      const std::vector<T> apack = pack_conv_weights<Kern>(g.groups, Cg, K, a.data(), K, Cg * K);
       const ConvGemmJob job{g.N, g.groups, Cg, K, U, V};
       conv_gemm_run<Kern, T>(
           job, apack, taps,
@@ -136,6 +176,13 @@ template <class T>
 void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
   check_geometry(g, "conv2d_backward_weight");
   const int64_t Cg = g.Cg(), Og = g.Og(), K = Cg * g.kh * g.kw, HW = g.H * g.W, PQ = g.P * g.Q;
+#if defined(__AVX512F__)
+  if (g.stride_w == 1 && conv2d_backward_weight_direct_pays<T>(g)) {
+    conv2d_backward_weight_direct(g, x, dy, dw);
+    if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
+    return;
+  }
+#endif
   const int64_t wsize = g.O * K;
   const std::vector<ConvTap> taps = forward_taps(g);
   const int nt = std::max(1, max_threads());
