@@ -6,7 +6,7 @@
 #include "crisp/autograd/gradcheck.hpp"
 #include "crisp/autograd/grad_mode.hpp"
 #include "crisp/io/safetensors.hpp"
-#include "crisp/loss/regression.hpp"
+#include "crisp/loss/loss.hpp"
 #include "crisp/nn/nn.hpp"
 #include "crisp/ops/ops.hpp"
 #include "crisp/tensor/factory.hpp"

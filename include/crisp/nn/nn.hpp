@@ -1,7 +1,9 @@
-// Every nn module: the Module base and holders, init functions, containers, and the layers.
+// Every nn module: the Module base and holders, init functions, containers, the layers and the
+// papers' blocks (ResBlock, ResnetBlock, ConvLSTMCell).
 #pragma once
 
 #include "crisp/nn/activation.hpp"
+#include "crisp/nn/blocks.hpp"
 #include "crisp/nn/container.hpp"
 #include "crisp/nn/conv.hpp"
 #include "crisp/nn/dropout.hpp"
