@@ -39,8 +39,9 @@ struct Avx512Vec<double> {
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
 };
 
-// GCC 12's AVX-512 headers trip a false -Wmaybe-uninitialized (GCC bug 105593) in the shuffles.
+// GCC 12's AVX-512 headers trip a false -W(maybe-)uninitialized (GCC bug 105593) in the shuffles.
 #pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 // In-register transpose of 16 rows of 16 floats: on return r[k] holds column k.
