@@ -11,12 +11,12 @@ cotangent NAME.r; and NAME.grad0, ... = d(sum(out * r))/d(in_i) as PyTorch compu
 float32. tests/ops/test_conv.cpp recomputes each case with crisp (its table holds the same
 arguments) and compares. Written by hand in the safetensors layout (torch 1.13 has no module).
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as Fn
+
+from golden_io import write_safetensors
 
 torch.manual_seed(0)
 F = torch.float32
@@ -73,24 +73,6 @@ CASES = {
 }
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(F)
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"generator": "tools/make_conv_goldens.py", "torch": torch.__version__}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 def main():
     out = {}
     for name, (inputs, fn) in CASES.items():
@@ -105,7 +87,8 @@ def main():
         for i, x in enumerate(xs):
             out[f"{name}.grad{i}"] = x.grad
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden", "conv.safetensors")
-    write_safetensors(path, out)
+    write_safetensors(path, {k: v.to(F) for k, v in out.items()},
+                      {"generator": "tools/make_conv_goldens.py", "torch": torch.__version__})
     print(f"wrote {len(CASES)} cases, {len(out)} tensors to {os.path.normpath(path)}")
 
 

@@ -40,30 +40,10 @@ import torch
 import torch.nn.functional as F
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from golden_io import write_safetensors
+
 GOLDEN = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden"))
 MODES = {"replicate": "nearest", "zero": "constant", "reflect": "mirror"}
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        dtype = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64"}[a.dtype]
-        data = a.astype(a.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(a.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    size = os.path.getsize(path)
-    print(f"wrote {len(tensors)} tensors, {size} bytes to {path}")
-    assert size < 300_000, "keep each golden file under 300 KB"
 
 
 def read_safetensors(path):

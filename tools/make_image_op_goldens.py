@@ -13,12 +13,12 @@ The op and its arguments are in the file's metadata under "case.NAME" as space-s
 key=value pairs, which tests/ops/test_image_ops_golden.cpp parses and replays with crisp, so
 every case in the file is run and none can be silently skipped.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as Fn
+
+from golden_io import write_safetensors
 
 torch.manual_seed(0)
 F = torch.float32
@@ -193,24 +193,6 @@ interp("srn_half", randn(1, 3, 16, 16), scale=(0.5, 0.5), mode="bilinear", ac=Fa
 interp("srn_double", randn(1, 3, 8, 8), scale=(2, 2), mode="bilinear", ac=False)
 
 
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(F)
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 def main():
     out = {}
     meta = {"generator": "tools/make_image_op_goldens.py", "torch": torch.__version__}
@@ -231,7 +213,7 @@ def main():
             out[f"{name}.idx"] = idx.to(F)
         meta[f"case.{name}"] = " ".join(f"{k}={v}" for k, v in spec.items())
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden", "image_ops.safetensors")
-    write_safetensors(path, out, meta)
+    write_safetensors(path, {k: v.to(F) for k, v in out.items()}, meta)
     size = os.path.getsize(path)
     print(f"wrote {len(CASES)} cases, {len(out)} tensors, {size} bytes to {os.path.normpath(path)}")
     assert size < 300_000, "keep the golden file under 300 KB"

@@ -16,13 +16,13 @@ tests/nn/test_blocks.cpp. Layout:
 Integer targets are stored as I64. The file is written by hand in the safetensors layout
 (torch 1.13 has no safetensors module).
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from golden_io import write_safetensors
 
 torch.manual_seed(0)
 out = {}
@@ -308,25 +308,7 @@ for case, srn in (("convlstm.ifog", False), ("convlstm.srn", True)):
     put(case, hz=hz.detach(), cz=cz.detach())
 
 
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for blob in blobs:
-            f.write(blob)
-
-
 if __name__ == "__main__":
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden", "loss.safetensors")
-    write_safetensors(path, out, meta)
+    write_safetensors(path, out, meta, metadata_first=True)
     print(f"wrote {len(out)} tensors to {os.path.normpath(path)} ({os.path.getsize(path)} bytes)")

@@ -13,12 +13,12 @@ Writes tests/data/golden/norm.safetensors. For every case NAME it stores, in flo
   NAME.x2, NAME.rm2, NAME.rv2  a second step's input and the running stats after it
 tests/ops/test_normalization.cpp replays every case with crisp and compares.
 """
-import json
 import os
-import struct
 
 import torch
 import torch.nn.functional as Fn
+
+from golden_io import write_safetensors
 
 torch.manual_seed(0)
 F = torch.float32
@@ -58,24 +58,6 @@ def call(op, x, rm, rv, w, b, train, momentum, eps):
     return Fn.instance_norm(x, rm, rv, w, b, train, momentum, eps)
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(F)
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"generator": "tools/make_norm_goldens.py", "torch": torch.__version__}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 def main():
     out = {}
     for name, (op, shape, train, momentum, eps, affine, running, scale, offset) in CASES.items():
@@ -107,7 +89,8 @@ def main():
                 call(op, x2, rm, rv, w, b, train, momentum, eps)
             out[f"{name}.x2"], out[f"{name}.rm2"], out[f"{name}.rv2"] = x2, rm.clone(), rv.clone()
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden", "norm.safetensors")
-    write_safetensors(path, out)
+    write_safetensors(path, {k: v.to(F) for k, v in out.items()},
+                      {"generator": "tools/make_norm_goldens.py", "torch": torch.__version__})
     print(f"wrote {len(CASES)} cases, {len(out)} tensors, {os.path.getsize(path)} bytes to {os.path.normpath(path)}")
 
 

@@ -11,11 +11,11 @@ shape, and NAME.grad0, ... = d(sum(out * r))/d(in_i) as PyTorch computes them, a
 float32. tests/ops/test_torch_golden.cpp recomputes each case with crisp and compares.
 The file is written by hand in the safetensors layout (torch 1.13 has no safetensors module).
 """
-import json
 import os
-import struct
 
 import torch
+
+from golden_io import write_safetensors
 
 torch.manual_seed(0)
 F = torch.float32
@@ -103,24 +103,6 @@ CASES = {
 }
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().to(F)
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"generator": "tools/make_op_goldens.py", "torch": torch.__version__}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 def main():
     out = {}
     for name, (inputs, fn) in CASES.items():
@@ -137,7 +119,8 @@ def main():
                 g = x.grad if x.grad is not None else torch.zeros_like(x)
                 out[f"{name}.grad{i}"] = g
     path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "golden", "ops.safetensors")
-    write_safetensors(path, out)
+    write_safetensors(path, {k: v.to(F) for k, v in out.items()},
+                      {"generator": "tools/make_op_goldens.py", "torch": torch.__version__})
     print(f"wrote {len(CASES)} cases, {len(out)} tensors to {os.path.normpath(path)}")
 
 

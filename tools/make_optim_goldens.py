@@ -18,12 +18,12 @@ Writes tests/data/golden/optim.safetensors, read by tests/optim/test_optim_golde
   sched.<case>                          get_last_lr() after 0..49 steps, two param groups (F64)
 The file is written by hand in the safetensors layout (torch 1.13 has no safetensors module).
 """
-import json
 import math
 import os
-import struct
 
 import torch
+
+from golden_io import write_safetensors
 
 torch.manual_seed(0)
 F = torch.float32
@@ -156,28 +156,9 @@ for name, make in SCHED_CASES.items():
     put(f"sched.{name}", torch.tensor(rows, dtype=torch.float64), torch.float64)
 
 
-def write_safetensors(path, tensors):
-    header, blobs, offset = {}, [], 0
-    names = {torch.float32: "F32", torch.float64: "F64"}
-    for name in sorted(tensors):
-        t = tensors[name]
-        data = t.numpy().tobytes()
-        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = {"generator": "tools/make_optim_goldens.py", "torch": torch.__version__,
-                              "steps": str(STEPS)}
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-
-
 if __name__ == "__main__":
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     path = os.path.join(root, "tests", "data", "golden", "optim.safetensors")
-    write_safetensors(path, OUT)
+    write_safetensors(path, OUT, {"generator": "tools/make_optim_goldens.py", "torch": torch.__version__,
+                                  "steps": str(STEPS)})
     print(f"wrote {len(OUT)} tensors to {path} ({os.path.getsize(path)} bytes)")
