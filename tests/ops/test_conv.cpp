@@ -2,7 +2,10 @@
 // and PyTorch goldens (tools/make_conv_goldens.py) over many geometries.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -224,6 +227,31 @@ TEST_CASE("conv2d and conv_transpose2d match PyTorch's outputs and gradients") {
       out.backward(golden.at(name + ".r"));
       for (size_t i = 0; i < in.size(); ++i)
         require_close(in[i].grad(), golden.at(name + ".grad" + std::to_string(i)), name + " grad" + std::to_string(i));
+    }
+  }
+}
+
+// Regression: the im2col path's partial-tile epilogue once computed c = edge + 0 * c on its first
+// K block, so a NaN left in the freshly allocated output poisoned results whose H×W is not a
+// multiple of the tile width (seen as NaN losses with 32-px CycleGAN crops). The freed NaN buffer
+// of the same size makes the allocator likely to hand that memory to the conv's output.
+TEST_CASE("conv2d output never depends on what its fresh output memory held") {
+  for (int64_t size : {8, 10, 14, 30}) {
+    Generator gen(size);
+    const auto x = rand<float>({2, 3, size, size}, gen, -1.0, 1.0);
+    const auto w = rand<float>({4, 3, 4, 4}, gen, -1.0, 1.0);
+    const Tensor<float> ref = conv2d(x, w, {}, 2, 1).clone();
+    for (int rep = 0; rep < 4; ++rep) {
+      {
+        auto poison = Tensor<float>::empty(ref.shape());
+        std::fill(poison.data(), poison.data() + poison.numel(), std::numeric_limits<float>::quiet_NaN());
+      }
+      const Tensor<float> y = conv2d(x, w, {}, 2, 1);
+      for (int64_t i = 0; i < y.numel(); ++i) {
+        INFO("size " << size << " element " << i);
+        REQUIRE(std::isfinite(y.data()[i]));
+        REQUIRE(y.data()[i] == ref.data()[i]);
+      }
     }
   }
 }

@@ -87,8 +87,10 @@ void conv_gemm_tile(int64_t M, int64_t K, const T* apack, const ConvSource<T>& s
             table[m](kc, ablk + ir * kc, bp, cp, ldc, beta);
         } else {
           table[m](kc, ablk + ir * kc, bp, edge, NR, T(0));
+          // On the first K block c holds uninitialised memory (possibly NaN): never read it.
           for (int i = 0; i < m; ++i)
-            for (int64_t j = 0; j < nn; ++j) cp[i * ldc + j] = edge[i * NR + j] + beta * cp[i * ldc + j];
+            for (int64_t j = 0; j < nn; ++j)
+              cp[i * ldc + j] = pc == 0 ? edge[i * NR + j] : edge[i * NR + j] + cp[i * ldc + j];
         }
       }
     }
