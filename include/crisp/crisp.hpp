@@ -1,5 +1,5 @@
 // crisp: header-only C++20 deep learning for image restoration. This umbrella header brings in
-// tensors, autograd, every op, nn modules, losses,
+// tensors, autograd, every op, nn modules, the papers' models, losses,
 // optimisers, safetensors IO, checkpoints, data loading and metrics.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "crisp/loss/loss.hpp"
 #include "crisp/metrics/parsing.hpp"
 #include "crisp/metrics/psnr_ssim.hpp"
+#include "crisp/models/models.hpp"
 #include "crisp/nn/nn.hpp"
 #include "crisp/ops/ops.hpp"
 #include "crisp/optim/optim.hpp"

@@ -1,0 +1,131 @@
+// The command-line options every crisp training program shares (CLI11): data and output folders,
+// iterations, batch size, learning rate, seed, device, resume and the logging cadences.
+#pragma once
+
+// A program sets its own defaults in a TrainOptions before add_train_options (so --help shows
+// them), adds its own options beside them, and calls check_train_options after parsing:
+//
+//   TrainOptions opt;  opt.iters = 20000;  opt.lr = 1e-4;  opt.out = "runs/parsing";
+//   add_train_options(app, opt);                       // --data --out --iters --batch-size ...
+//   app.add_option("--crop", crop, "training crop side")->capture_default_str();
+//   CLI11_PARSE(app, argc, argv);
+//   return run_main("train_parsing", [&] { check_train_options(opt, "train_parsing"); ... });
+//
+// Exit codes of the programs: 0 done, 1 error (message on stderr), 2 bad command line (CLI11),
+// 130 stopped by Ctrl-C after writing a checkpoint (see interrupt.hpp).
+#include <CLI/CLI.hpp>
+#include <crisp/data/dataset.hpp>
+#include <crisp/tensor/device.hpp>
+#include <crisp/tensor/error.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace crisp::examples {
+
+struct TrainOptions {
+  std::string data;                 // folder of training images ("" = the program's default, if any)
+  std::string out = "run";          // run folder: log.csv, samples/, checkpoints/, weights
+  int64_t iters = 1000;             // total optimiser steps (a resumed run continues up to this)
+  int64_t batch_size = 8;
+  double lr = 1e-4;
+  uint64_t seed = 0;
+  std::string device = "cpu";       // "cpu" or "cuda" / "cuda:N"
+  bool resume = false;              // continue from OUT/checkpoints/latest
+  std::string resume_from;          // continue from this checkpoint folder (implies resume)
+  int64_t checkpoint_every = 1000;  // steps between checkpoints (0 = only at the end / on Ctrl-C)
+  int64_t sample_every = 500;       // steps between sample grids (0 = never)
+  int64_t log_every = 10;           // steps averaged into one CSV row / progress-bar postfix
+  int64_t keep_checkpoints = 2;     // newest checkpoint folders kept (older ones are deleted)
+};
+
+// Adds the shared options to `app`, with the values already in `opt` as their defaults.
+inline void add_train_options(CLI::App& app, TrainOptions& opt) {
+  app.add_option("--data", opt.data, "folder of training images")->capture_default_str();
+  app.add_option("--out", opt.out, "run folder (log.csv, samples/, checkpoints/, weights)")->capture_default_str();
+  app.add_option("--iters", opt.iters, "total training steps")->capture_default_str();
+  app.add_option("--batch-size", opt.batch_size, "images per step")->capture_default_str();
+  app.add_option("--lr", opt.lr, "learning rate")->capture_default_str();
+  app.add_option("--seed", opt.seed, "random seed (same seed, same run)")->capture_default_str();
+  app.add_option("--device", opt.device, "cpu or cuda[:N]")->capture_default_str();
+  app.add_flag("--resume", opt.resume, "continue from OUT/checkpoints/latest");
+  app.add_option("--resume-from", opt.resume_from, "continue from this checkpoint folder");
+  app.add_option("--checkpoint-every", opt.checkpoint_every, "steps between checkpoints (0: end and Ctrl-C only)")
+      ->capture_default_str();
+  app.add_option("--sample-every", opt.sample_every, "steps between sample grids in OUT/samples (0: never)")
+      ->capture_default_str();
+  app.add_option("--log-every", opt.log_every, "steps averaged into one row of OUT/log.csv")->capture_default_str();
+  app.add_option("--keep-checkpoints", opt.keep_checkpoints, "newest checkpoints kept")->capture_default_str();
+}
+
+// "cpu", "cuda", "cuda:N" -> Device. CUDA needs a build with CRISP_WITH_CUDA (crisp::cuda linked).
+inline Device parse_device(const std::string& s, const std::string& program) {
+  if (s == "cpu") return Device::cpu();
+  if (s == "cuda" || s.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (s.size() > 5) {
+      const std::string n = s.substr(5);
+      CRISP_CHECK(!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 4, ValueError,
+                  program, "expected --device cpu, cuda or cuda:N, got '", s, "'");
+      index = std::stoi(n);
+    }
+#if defined(CRISP_WITH_CUDA)
+    return Device::cuda(index);
+#else
+    (void)index;
+    throw ValueError(program + ": --device " + s +
+                     " asked for CUDA, but this program was built without CUDA (configure with "
+                     "-DCRISP_WITH_CUDA=ON on a machine with nvcc and cuDNN); use --device cpu");
+#endif
+  }
+  throw ValueError(program + ": expected --device cpu, cuda or cuda:N, got '" + s + "'");
+}
+
+// Checks the shared options (ranges, device); throws crisp::ValueError naming the option.
+inline void check_train_options(const TrainOptions& o, const std::string& program) {
+  CRISP_CHECK(o.iters >= 1, ValueError, program, "expected --iters >= 1, got ", o.iters);
+  CRISP_CHECK(o.batch_size >= 1, ValueError, program, "expected --batch-size >= 1, got ", o.batch_size);
+  CRISP_CHECK(o.lr > 0, ValueError, program, "expected --lr > 0, got ", o.lr);
+  CRISP_CHECK(!o.out.empty(), ValueError, program, "expected a non-empty --out folder");
+  CRISP_CHECK(o.checkpoint_every >= 0, ValueError, program, "expected --checkpoint-every >= 0, got ",
+              o.checkpoint_every);
+  CRISP_CHECK(o.sample_every >= 0, ValueError, program, "expected --sample-every >= 0, got ", o.sample_every);
+  CRISP_CHECK(o.log_every >= 1, ValueError, program, "expected --log-every >= 1, got ", o.log_every);
+  CRISP_CHECK(o.keep_checkpoints >= 1, ValueError, program, "expected --keep-checkpoints >= 1, got ",
+              o.keep_checkpoints);
+  parse_device(o.device, program);
+}
+
+// The images of a data folder, sorted; a missing folder, a file, or a folder without images
+// throws crisp::IoError "<program> --data: folder 'X' does not exist" / "... holds no images".
+inline std::vector<std::string> require_images(const std::string& dir, const std::string& what) {
+  CRISP_CHECK(!dir.empty(), ValueError, what, "expected a folder of images, got none (pass --data DIR)");
+  return data::list_images(dir, what);
+}
+
+// Writes every option's value (defaults included) to `path` as CLI11's INI, so a run records
+// how it was started; `--config` is not wired up, the file is for people.
+inline void write_config(const CLI::App& app, const std::string& path) {
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  std::ofstream f(path);
+  f << app.config_to_str(true, true);
+}
+
+// Runs fn() and turns exceptions into "program: error: ..." on stderr and exit code 1.
+template <class F>
+int run_main(const std::string& program, F&& fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    std::cerr << program << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace crisp::examples

@@ -1,0 +1,341 @@
+// demo: trains a small deblurring CNN from scratch on CPU in a few minutes and shows what it
+// learnt - PSNR / SSIM of blurred vs restored on held-out crops, and a side-by-side PNG.
+//
+// usage: demo                      photographs of scikit-image's data folder (Debian python3-skimage)
+//        demo --data DIR           your own sharp images (at least 2: the last of every 4 is held out)
+//        demo --help               all options (the shared training options included)
+//
+// What it does:
+//   data    training crops come from some photos, held-out crops from OTHER photos; every crop is
+//           blurred with one of a fixed bank of 4 camera-shake kernels of 7-11 px
+//           (crisp::data::motion_blur_kernel, the path scaled to span the kernel) plus Gaussian
+//           noise of sigma 0.01 (--unseen-kernels: held-out crops get kernels of their own);
+//   model   small U-shaped residual CNN (DemoNet below), output = blurred + correction;
+//   train   L1 loss, Adam with cosine-annealed learning rate, random crops and flips, through
+//           the shared TrainLoop (progress bar, OUT/log.csv, sample grids, checkpoints, Ctrl-C,
+//           --resume);
+//   report  mean PSNR / SSIM (scikit-image's definitions) over the held-out crops, before and
+//           after, and OUT/side_by_side.png: blurred | restored | sharp, one crop a row.
+// --max-seconds caps the training time (the demo must finish in minutes on a slow machine too).
+#include <crisp/crisp.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/train_loop.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace data = crisp::data;
+namespace nn = crisp::nn;
+namespace ex = crisp::examples;
+using crisp::Generator;
+using crisp::Tensor;
+
+constexpr const char* kProgram = "demo";
+constexpr const char* kSkimageData = "/usr/lib/python3/dist-packages/skimage/data";
+// Photographs of skimage's data folder: the first list trains, the second is held out.
+const std::vector<std::string> kTrainPhotos = {"astronaut.png", "camera.png", "motorcycle_left.png", "rocket.jpg",
+                                               "coins.png",     "ihc.png",    "brick.png",           "gravel.png",
+                                               "grass.png",     "moon.png"};
+const std::vector<std::string> kHeldOutPhotos = {"chelsea.png", "coffee.png", "motorcycle_right.png"};
+
+// ---- the model ------------------------------------------------------------------------------
+// A small U-shaped residual net: most of the work runs at half resolution, where 3x3 convs see
+// twice as far for a quarter of the cost, which is what a 13 px blur needs on two CPU cores.
+//   head  conv 3x3 3->C, ReLU                         (full resolution, kept as a skip)
+//   down  conv 3x3 C->2C stride 2, ReLU               (half resolution)
+//   body  B x ResBlock(2C, 3x3)
+//   up    conv_transpose 4x4 2C->C stride 2, + head, ReLU
+//   tail  conv 3x3 C->3
+// output = blurred + tail(...), so the net learns only the correction.
+struct DemoNetOptions {
+  CRISP_ARG(int64_t, channels) = 32;
+  CRISP_ARG(int64_t, blocks) = 4;
+};
+
+class DemoNetImpl : public nn::Module {
+ public:
+  explicit DemoNetImpl(const DemoNetOptions& o, Generator& gen) : nn::Module("DemoNet") {
+    const int64_t c = o.channels();
+    head = register_module("head", nn::Conv2d(nn::Conv2dOptions(3, c, 3).padding(1), gen));
+    down = register_module("down", nn::Conv2d(nn::Conv2dOptions(c, 2 * c, 3).stride(2).padding(1), gen));
+    for (int64_t i = 0; i < o.blocks(); ++i) body->push_back(nn::ResBlock(nn::ResBlockOptions(2 * c).kernel_size(3), gen));
+    register_module("body", body);
+    up = register_module("up", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * c, c, 4).stride(2).padding(1), gen));
+    tail = register_module("tail", nn::Conv2d(nn::Conv2dOptions(c, 3, 3).padding(1), gen));
+    // He-normal weights and zero biases: PyTorch's default init shrinks the signal layer by layer,
+    // which here costs hundreds of steps on a plateau before the net starts to sharpen. The
+    // residual branches (each ResBlock's second conv, the tail) start small, so the untrained
+    // net is close to the identity.
+    crisp::NoGradGuard no_grad;
+    for (auto& [name, p] : named_parameters()) {
+      if (p.dim() != 4) {
+        nn::init::zeros_(p);
+        continue;
+      }
+      nn::init::kaiming_normal_(p, 0.0, nn::init::FanMode::FanIn, nn::init::Nonlinearity::ReLU, gen);
+      if (name.find("conv2") != std::string::npos || name.rfind("tail", 0) == 0) p.mul_(0.1f);
+    }
+  }
+  Tensor<float> forward(const Tensor<float>& blurred) {
+    const Tensor<float> h = crisp::relu(head(blurred - 0.5f));  // centred input
+    const Tensor<float> u = crisp::relu(crisp::add(up(body(crisp::relu(down(h)))), h));
+    return crisp::add(blurred, tail(u));
+  }
+  nn::Conv2d head{nullptr}, down{nullptr}, tail{nullptr};
+  nn::ConvTranspose2d up{nullptr};
+  nn::Sequential body;
+};
+CRISP_MODULE(DemoNet);
+
+// ---- data -----------------------------------------------------------------------------------
+struct Args {
+  ex::TrainOptions train;
+  int64_t crop = 48, eval_crop = 128, eval_crops = 12, channels = 32, blocks = 4;
+  int64_t kernel_min = 7, kernel_max = 11, kernels = 4;
+  bool unseen_kernels = false;
+  double noise = 0.01, max_seconds = 200;
+  int64_t warmup = 0;
+  std::string loss = "l1";
+};
+
+struct Split {
+  std::vector<Tensor<float>> train, held_out;
+  std::string what;
+};
+
+Split load_images(const Args& a) {
+  Split s;
+  auto load = [](const std::string& p) { return data::load_image(p, data::ImageMode::RGB); };
+  if (a.train.data.empty()) {
+    CRISP_CHECK(fs::is_directory(kSkimageData), crisp::IoError, kProgram, "the default photographs are missing: '",
+                kSkimageData,
+                "' does not exist. Install them with `sudo apt-get install python3-skimage` (tools/demo.sh does), "
+                "or pass --data DIR with your own sharp images");
+    std::vector<std::string> photos = kTrainPhotos;
+    if (const char* env = std::getenv("DEMO_TRAIN_PHOTOS")) {  // EXPERIMENT
+      photos.clear();
+      std::string e = env;
+      size_t st = 0;
+      while (st <= e.size()) {
+        size_t k = e.find(',', st);
+        if (k == std::string::npos) k = e.size();
+        if (k > st) photos.push_back(e.substr(st, k - st));
+        st = k + 1;
+      }
+    }
+    for (const auto& f : photos) s.train.push_back(load((fs::path(kSkimageData) / f).string()));
+    for (const auto& f : kHeldOutPhotos) s.held_out.push_back(load((fs::path(kSkimageData) / f).string()));
+    s.what = std::to_string(photos.size()) + " scikit-image photos for training, " +
+             std::to_string(kHeldOutPhotos.size()) + " others held out";
+    return s;
+  }
+  const auto files = ex::require_images(a.train.data, std::string(kProgram) + " --data");
+  CRISP_CHECK(files.size() >= 2, crisp::IoError, kProgram, "--data: expected at least 2 images in '", a.train.data,
+              "' (one is held out for the before/after scores), got ", files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    const bool held_out = i % 4 == 3 || (i + 1 == files.size() && s.held_out.empty());
+    (held_out ? s.held_out : s.train).push_back(load(files[i]));
+  }
+  s.what = std::to_string(s.train.size()) + " images of " + a.train.data + " for training, " +
+           std::to_string(s.held_out.size()) + " held out";
+  return s;
+}
+
+// A blurred/sharp pair of size x size from `img` at a random place: the sharp crop is taken with a
+// margin of half the kernel, blurred, then the margin is cut, so no border rule is ever seen.
+std::pair<Tensor<float>, Tensor<float>> make_pair(const Tensor<float>& img, const Tensor<float>& kernel, int64_t size,
+                                                  double noise, Generator& gen, bool flips) {
+  const int64_t m = kernel.size(0) / 2, big = size + 2 * m;
+  Tensor<float> src = img;
+  if (img.size(1) < big || img.size(2) < big) {  // small user images: enlarge to fit one crop
+    const double s = static_cast<double>(big) / static_cast<double>(std::min(img.size(1), img.size(2)));
+    src = data::resize(img, {static_cast<int64_t>(std::ceil(img.size(1) * s)),
+                             static_cast<int64_t>(std::ceil(img.size(2) * s))});
+  }
+  Tensor<float> sharp = data::random_crop(src, {big, big}, gen);
+  if (flips && gen.uniform() < 0.5) sharp = data::hflip(sharp);
+  if (flips && gen.uniform() < 0.5) sharp = data::vflip(sharp);
+  data::DegradeOptions d;
+  d.noise_sigma = noise;
+  const Tensor<float> blurred = data::degrade(sharp, kernel, gen, d);
+  return {data::crop(blurred, m, m, size, size).contiguous(), data::crop(sharp, m, m, size, size).contiguous()};
+}
+
+data::KernelBank make_kernels(const Args& a, uint64_t seed) {
+  Generator gen(seed);
+  data::MotionBlurOptions mo;
+  mo.fill = true;  // the path spans the kernel: its size is the blur length
+  data::KernelBank bank;
+  for (int64_t i = 0; i < a.kernels; ++i) {
+    const int64_t n = (a.kernel_max - a.kernel_min) / 2 + 1;
+    bank.push_back(data::motion_blur_kernel(a.kernel_min + 2 * (i % n), gen, mo));
+  }
+  return bank;
+}
+
+// Restores a [N, 3, H, W] batch without recording a graph, in chunks to bound the memory.
+Tensor<float> restore(DemoNet& net, const Tensor<float>& blurred) {
+  crisp::NoGradGuard no_grad;
+  net->eval();
+  std::vector<Tensor<float>> out;
+  for (int64_t i = 0; i < blurred.size(0); i += 4) {
+    const int64_t n = std::min<int64_t>(4, blurred.size(0) - i);
+    out.push_back(crisp::clamp<float>(net(blurred.slice(0, i, i + n).contiguous()), 0.f, 1.f));
+  }
+  net->train();
+  return crisp::cat(out, 0);
+}
+
+double mean(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s / static_cast<double>(v.size());
+}
+
+int run(const Args& a) {
+  ex::check_train_options(a.train, kProgram);
+  CRISP_CHECK(ex::parse_device(a.train.device, kProgram).is_cpu(), crisp::ValueError, kProgram,
+              "the demo trains on the CPU only; --device ", a.train.device,
+              " is for the paper trainers (CUDA runs need them), use --device cpu");
+  CRISP_CHECK(a.crop >= 16 && a.eval_crop >= 16 && a.crop % 2 == 0 && a.eval_crop % 2 == 0, crisp::ValueError,
+              kProgram, "expected even --crop and --eval-crop >= 16 (the model halves the resolution), got ", a.crop,
+              " and ", a.eval_crop);
+  CRISP_CHECK(a.kernel_min >= 3 && a.kernel_min % 2 == 1 && a.kernel_max >= a.kernel_min && a.kernel_max % 2 == 1,
+              crisp::ValueError, kProgram, "expected odd kernel sizes 3 <= --kernel-min <= --kernel-max, got ",
+              a.kernel_min, " and ", a.kernel_max);
+  CRISP_CHECK(a.eval_crops >= 1 && a.kernels >= 1 && a.channels >= 1 && a.blocks >= 0, crisp::ValueError, kProgram,
+              "expected --eval-crops, --kernels, --channels >= 1 and --blocks >= 0");
+  const Split split = load_images(a);
+  std::cout << kProgram << ": " << split.what << "; blur " << a.kernel_min << "-" << a.kernel_max
+            << " px camera shake + noise " << a.noise << "\n";
+
+  // Kernels for training and for the held-out crops come from different seeds.
+  const data::KernelBank train_kernels = make_kernels(a, data::sample_seed(a.train.seed, 1, 0));
+  const data::KernelBank eval_kernels =
+      a.unseen_kernels ? make_kernels(a, data::sample_seed(a.train.seed, 2, 0)) : train_kernels;
+  std::vector<Tensor<float>> eb, es;
+  {
+    Generator g(data::sample_seed(a.train.seed, 3, 0));
+    for (int64_t i = 0; i < a.eval_crops; ++i) {
+      const auto& img = split.held_out[static_cast<size_t>(i) % split.held_out.size()];
+      auto [b, s] = make_pair(img, eval_kernels[g.uniform_int(eval_kernels.size())], a.eval_crop, a.noise, g, false);
+      eb.push_back(b);
+      es.push_back(s);
+    }
+  }
+  const Tensor<float> eval_blurred = crisp::stack(eb, 0), eval_sharp = crisp::stack(es, 0);
+
+  Generator init(a.train.seed);
+  DemoNet net(DemoNetOptions().channels(a.channels).blocks(a.blocks), init);
+  int64_t nparams = 0;
+  for (const auto& p : net->parameters()) nparams += p.numel();
+  std::cout << kProgram << ": model: residual CNN, " << a.blocks << " ResBlocks of " << a.channels
+            << " channels at half resolution, " << nparams << " parameters\n";
+  crisp::optim::Adam adam(net->parameters(), crisp::optim::AdamOptions(a.train.lr));
+  const int64_t iters = a.train.iters, warm = a.warmup;
+  crisp::optim::LambdaLR sched(adam, [iters, warm](int64_t e) {
+    constexpr double pi = 3.14159265358979323846;
+    if (e < warm) return (static_cast<double>(e) + 1.0) / static_cast<double>(warm);
+    const double t = static_cast<double>(e - warm) / static_cast<double>(std::max<int64_t>(1, iters - warm));
+    return 0.05 + 0.95 * 0.5 * (1.0 + std::cos(pi * std::min(1.0, t)));
+  });
+
+  ex::TrainLoop loop(kProgram, a.train, {"l1", "psnr_gain_db", "lr"});
+  loop.track("net", net, adam, &sched);
+  loop.begin();
+  bool capped = false;
+  while (loop.next()) {
+    Generator g = loop.step_generator();
+    std::vector<Tensor<float>> bs, ss;
+    for (int64_t i = 0; i < a.train.batch_size; ++i) {
+      const auto& img = split.train[g.uniform_int(split.train.size())];
+      auto [b, s] = make_pair(img, train_kernels[g.uniform_int(train_kernels.size())], a.crop, a.noise, g, true);
+      bs.push_back(b);
+      ss.push_back(s);
+    }
+    const Tensor<float> blurred = crisp::stack(bs, 0), sharp = crisp::stack(ss, 0);
+    adam.zero_grad();
+    const Tensor<float> out = net(blurred);
+    Tensor<float> loss = a.loss == "l1" ? crisp::loss::l1(out, sharp)
+                                        : crisp::mean(crisp::sqrt(crisp::square(out - sharp) + 1e-6f));
+    loss.backward();
+    adam.step();
+    const double lr = sched.get_last_lr()[0];
+    sched.step();
+    // PSNR gain on this training batch: the number the demo is about, cheap to log as it trains.
+    const double gain = mean(crisp::metrics::batch_psnr(out.detach(), sharp)) -
+                        mean(crisp::metrics::batch_psnr(blurred, sharp));
+    loop.log({loss.item(), gain, lr});
+    if (loop.sample_due()) loop.save_samples({blurred, out, sharp});
+    if (a.max_seconds > 0 && loop.elapsed_s() > a.max_seconds && loop.step() + 1 < a.train.iters) {
+      capped = true;
+      break;
+    }
+  }
+  const std::string weights = loop.save_weights("demo_net", net);
+  const int code = loop.finish();
+  if (capped)
+    std::cout << kProgram << ": --max-seconds " << a.max_seconds << " reached after " << loop.step() << " of "
+              << a.train.iters << " steps (a slow machine: the scores below are of a shorter training)\n";
+
+  // ---- report ----------------------------------------------------------------------------
+  const Tensor<float> restored = restore(net, eval_blurred);
+  const double p0 = mean(crisp::metrics::batch_psnr(eval_blurred, eval_sharp));
+  const double p1 = mean(crisp::metrics::batch_psnr(restored, eval_sharp));
+  const double s0 = mean(crisp::metrics::batch_ssim(eval_blurred, eval_sharp));
+  const double s1 = mean(crisp::metrics::batch_ssim(restored, eval_sharp));
+  const std::string picture = loop.path("side_by_side.png");
+  ex::save_sample_grid(picture, {eval_blurred, restored, eval_sharp}, 3);
+  char buf[512];
+  std::snprintf(buf, sizeof buf,
+                "\nheld-out crops: %lld of %lldx%lld from %zu images the model never saw (%s kernels)\n"
+                "            blurred   restored   gain\n"
+                "  PSNR    %6.2f dB  %6.2f dB  %+5.2f dB\n"
+                "  SSIM     %6.4f    %6.4f   %+6.4f\n",
+                static_cast<long long>(a.eval_crops), static_cast<long long>(a.eval_crop),
+                static_cast<long long>(a.eval_crop), split.held_out.size(), a.unseen_kernels ? "unseen" : "the training", p0, p1, p1 - p0, s0, s1, s1 - s0);
+  std::cout << buf << "\nwrote " << picture << " (blurred | restored | sharp), weights " << weights << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"demo: train a small deblurring CNN on CPU in minutes, then score it on held-out crops"};
+  Args a;
+  a.train.out = "demo_out";
+  a.train.iters = 1200;
+  a.train.batch_size = 8;
+  a.train.lr = 1e-3;
+  a.train.checkpoint_every = 300;
+  a.train.sample_every = 300;
+  a.train.log_every = 50;
+  ex::add_train_options(app, a.train);
+  app.get_option("--data")->description("folder of your own sharp images (default: scikit-image's photographs)");
+  app.add_option("--crop", a.crop, "training crop side")->capture_default_str();
+  app.add_option("--eval-crop", a.eval_crop, "held-out crop side")->capture_default_str();
+  app.add_option("--eval-crops", a.eval_crops, "number of held-out crops")->capture_default_str();
+  app.add_option("--channels", a.channels, "feature channels of the model (2x at half resolution)")->capture_default_str();
+  app.add_option("--blocks", a.blocks, "ResBlocks in the model")->capture_default_str();
+  app.add_option("--kernel-min", a.kernel_min, "smallest blur kernel (odd, px)")->capture_default_str();
+  app.add_option("--kernel-max", a.kernel_max, "largest blur kernel (odd, px)")->capture_default_str();
+  app.add_option("--kernels", a.kernels, "camera-shake kernels in the bank (sizes cycle min..max)")
+      ->capture_default_str();
+  app.add_flag("--unseen-kernels", a.unseen_kernels, "blur the held-out crops with kernels drawn apart from training's");
+  app.add_option("--noise", a.noise, "Gaussian noise sigma on [0, 1] images")->capture_default_str();
+  app.add_option("--warmup", a.warmup, "linear warmup steps")->capture_default_str();
+  app.add_option("--loss", a.loss, "l1 or charbonnier")->capture_default_str();
+  app.add_option("--max-seconds", a.max_seconds, "stop training after this long (0: no limit)")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  return ex::run_main(kProgram, [&] { return run(a); });
+}

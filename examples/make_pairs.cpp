@@ -1,0 +1,165 @@
+// make_pairs: runs a trained CycleGAN sharp -> blurred generator (train_cyclegan's G_A) over a
+// folder of sharp images and writes the paired dataset a deblurring network trains on - the
+// CycleGAN -> SRN paper's labelling step: realistic blur learnt from unpaired photos.
+//
+// usage: make_pairs --generator RUN/G_A.safetensors --input SHARP_DIR --out PAIRS_DIR [--size 256]
+//        make_pairs --help
+//
+// Output, in the layout crisp::data::PairedFolderDataset (and train_srn --data) reads:
+//   OUT/sharp/<stem>.png     the input as the generator saw it (after --size)
+//   OUT/blurred/<stem>.png   the generator's output, same size, same name
+// Each image: shorter side resized to --size and the centre square kept (0: the image as it is),
+// mapped to [-1, 1], reflect-padded to a multiple of 4 (the generator's two stride-2 convs) and
+// cropped back after, mapped to [0, 1] and written as PNG. The generator's options come from the
+// file's metadata (written by train_cyclegan); weights exported from the official PyTorch code
+// carry none, so --ngf / --n-blocks (the official 64 / 9 by default) describe them instead.
+#include <CLI/CLI.hpp>
+#include <crisp/crisp.hpp>
+#include <crisp/models/cyclegan.hpp>
+#include <crisp/train/progress.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/cli.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace data = crisp::data;
+namespace models = crisp::models;
+namespace ex = crisp::examples;
+using crisp::Tensor;
+
+constexpr const char* kProgram = "make_pairs";
+
+struct Args {
+  std::string generator, input, out = "pairs";
+  int64_t size = 256, ngf = 64, n_blocks = 9;
+  bool overwrite = false;
+};
+
+int64_t meta_int(const std::map<std::string, std::string>& meta, const std::string& key, int64_t fallback,
+                 const std::string& path) {
+  auto it = meta.find(key);
+  if (it == meta.end()) return fallback;
+  try {
+    size_t used = 0;
+    const int64_t v = std::stoll(it->second, &used);
+    if (used == it->second.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw crisp::IoError(std::string(kProgram) + " --generator: '" + path + "' has the metadata " + key + " = '" +
+                       it->second + "', expected an integer");
+}
+
+// The generator described by the file's metadata (or the flags), with its weights loaded.
+models::ResnetGenerator load_generator(const Args& a) {
+  CRISP_CHECK(!a.generator.empty(), crisp::ValueError, kProgram,
+              "expected --generator FILE (train_cyclegan's OUT/G_A.safetensors), got none");
+  CRISP_CHECK(fs::is_regular_file(a.generator), crisp::IoError, kProgram, "--generator: file '", a.generator,
+              "' does not exist");
+  const auto meta = crisp::io::load_safetensors_metadata(a.generator);
+  auto model = meta.find("model");
+  CRISP_CHECK(model == meta.end() || model->second == "ResnetGenerator", crisp::IoError, kProgram, "--generator: '",
+              a.generator, "' holds a ", model->second, ", expected a CycleGAN ResnetGenerator (G_A.safetensors)");
+  auto norm = meta.find("norm");
+  CRISP_CHECK(norm == meta.end() || norm->second == "instance", crisp::IoError, kProgram, "--generator: '",
+              a.generator, "' uses norm '", norm->second, "', this program builds instance-norm generators only");
+  auto o = models::ResnetGeneratorOptions(meta_int(meta, "input_nc", 3, a.generator),
+                                          meta_int(meta, "output_nc", 3, a.generator))
+               .ngf(meta_int(meta, "ngf", a.ngf, a.generator))
+               .n_blocks(meta_int(meta, "n_blocks", a.n_blocks, a.generator));
+  CRISP_CHECK(o.input_nc() == 3 && o.output_nc() == 3, crisp::IoError, kProgram, "--generator: '", a.generator,
+              "' maps ", o.input_nc(), " to ", o.output_nc(), " channels, expected an RGB -> RGB generator");
+  models::ResnetGenerator g(o);
+  try {
+    g->load_state_dict(crisp::io::load_safetensors<float>(a.generator));
+  } catch (const crisp::Error& e) {
+    throw crisp::IoError(std::string(kProgram) + " --generator: '" + a.generator + "' does not fit a ResnetGenerator(ngf " +
+                         std::to_string(o.ngf()) + ", " + std::to_string(o.n_blocks()) + " blocks)" +
+                         (meta.count("ngf") ? "" : " (the file has no metadata: pass its --ngf and --n-blocks)") + ": " +
+                         e.what());
+  }
+  g->eval();
+  auto dir = meta.find("direction");
+  std::cout << kProgram << ": generator " << a.generator << ": ngf " << o.ngf() << ", " << o.n_blocks() << " blocks"
+            << (dir != meta.end() ? ", " + dir->second : std::string()) << "\n";
+  return g;
+}
+
+// Shorter side resized to `size` (area to shrink, bilinear to enlarge), then the centre square.
+Tensor<float> square(const Tensor<float>& img, int64_t size) {
+  if (size <= 0) return img;
+  const int64_t H = img.size(1), W = img.size(2);
+  const double s = static_cast<double>(size) / static_cast<double>(std::min(H, W));
+  const int64_t h = std::max<int64_t>(size, std::llround(H * s)), w = std::max<int64_t>(size, std::llround(W * s));
+  const Tensor<float> r =
+      (h == H && w == W) ? img : data::resize(img, {h, w}, s < 1 ? data::Interpolation::Area : data::Interpolation::Bilinear);
+  return data::center_crop(r, {size, size});
+}
+
+// G(sharp) for a [3, H, W] image in [0, 1] of any size >= 2: padded to multiples of 4 (and at
+// least 8) by reflection, the generator run, the padding cut off.
+Tensor<float> blur_with(models::ResnetGenerator& g, const Tensor<float>& sharp) {
+  crisp::NoGradGuard no_grad;
+  const int64_t H = sharp.size(1), W = sharp.size(2);
+  const int64_t ph = std::max<int64_t>(8, (H + 3) / 4 * 4) - H, pw = std::max<int64_t>(8, (W + 3) / 4 * 4) - W;
+  CRISP_CHECK(ph < H && pw < W, crisp::ShapeError, kProgram, "expected images of at least 5 x 5 pixels, got ", H, " x ",
+              W);
+  Tensor<float> x = sharp.contiguous().view({1, 3, H, W}) * 2.f + (-1.f);
+  if (ph > 0 || pw > 0) x = crisp::pad(x, {0, pw, 0, ph}, crisp::PadMode::Reflect);
+  const Tensor<float> y = g(x).select(0, 0);
+  const Tensor<float> out = data::crop(y, 0, 0, H, W);
+  return crisp::clamp<float>(out * 0.5f + 0.5f, 0.f, 1.f);
+}
+
+int run(const Args& a) {
+  const auto files = ex::require_images(a.input, std::string(kProgram) + " --input");
+  data::images_by_stem(files, std::string(kProgram) + " --input");  // a.png and a.jpg would collide
+  CRISP_CHECK(a.size >= 0, crisp::ValueError, kProgram, "expected --size >= 0 (0: keep the image size), got ", a.size);
+  CRISP_CHECK(!a.out.empty(), crisp::ValueError, kProgram, "expected a non-empty --out folder");
+  models::ResnetGenerator g = load_generator(a);
+  const fs::path sharp_dir = fs::path(a.out) / "sharp", blurred_dir = fs::path(a.out) / "blurred";
+  for (const auto& d : {sharp_dir, blurred_dir}) {
+    if (!a.overwrite && fs::is_directory(d) && !fs::is_empty(d))
+      throw crisp::IoError(std::string(kProgram) + ": '" + d.string() +
+                           "' already holds files; pass --overwrite to replace them, or choose another --out");
+    fs::create_directories(d);
+  }
+  crisp::train::ProgressBar bar(static_cast<int64_t>(files.size()), {kProgram, "img"});
+  for (const auto& f : files) {
+    const Tensor<float> sharp = square(data::load_image(f, data::ImageMode::RGB), a.size);
+    const Tensor<float> blurred = blur_with(g, sharp);
+    const std::string name = data::file_stem(f) + ".png";
+    data::save_image(sharp, (sharp_dir / name).string());
+    data::save_image(blurred, (blurred_dir / name).string());
+    bar.update();
+  }
+  bar.finish();
+  std::cout << kProgram << ": wrote " << files.size() << " pairs to " << blurred_dir.string() << " and "
+            << sharp_dir.string() << " (train on them with: train_srn --data " << a.out << ")\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"make_pairs: blur sharp images with a trained CycleGAN generator into a paired dataset"};
+  Args a;
+  app.add_option("--generator", a.generator, "train_cyclegan's OUT/G_A.safetensors (sharp -> blurred)");
+  app.add_option("--input", a.input, "folder of sharp images");
+  app.add_option("--out", a.out, "output folder: OUT/blurred and OUT/sharp")->capture_default_str();
+  app.add_option("--size", a.size, "shorter side resized to this, centre square kept (0: keep the image)")
+      ->capture_default_str();
+  app.add_option("--ngf", a.ngf, "generator width, for files without metadata")->capture_default_str();
+  app.add_option("--n-blocks", a.n_blocks, "generator blocks, for files without metadata")->capture_default_str();
+  app.add_flag("--overwrite", a.overwrite, "replace the files of an earlier run in OUT");
+  CLI11_PARSE(app, argc, argv);
+  return ex::run_main(kProgram, [&] { return run(a); });
+}
