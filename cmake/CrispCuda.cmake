@@ -1,5 +1,5 @@
 # CRISP_WITH_CUDA: AUTO turns the CUDA backend on when nvcc, cuBLAS and cuDNN are all found.
-# Nothing here is needed for the CPU build.
+# Nothing here is needed for the CPU build. CRISP_CUDA_ENABLED tells tests/ and benchmarks/.
 set(CRISP_CUDA_ENABLED OFF)
 if(NOT CRISP_WITH_CUDA STREQUAL "OFF")
   include(CheckLanguage)
@@ -17,13 +17,28 @@ if(NOT CRISP_WITH_CUDA STREQUAL "OFF")
 endif()
 
 if(CRISP_CUDA_ENABLED)
+  # Hopper (sm_90: H100 / H200) machine code plus compute_90 PTX that newer GPUs JIT; override with
+  # -DCMAKE_CUDA_ARCHITECTURES=... (one or two arches keep the build time sane).
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)
+  endif()
   enable_language(CUDA)
-  add_library(crisp_cuda INTERFACE)
+  # The CUDA backend is the one compiled part of crisp: the kernels (kernels/*.cu) and the host
+  # code that owns CUDA state (src/cuda/*.cpp: allocator hooks, cuDNN). Everything else stays
+  # header-only; programs that link crisp::cuda see CRISP_WITH_CUDA=1 and get device tensors.
+  file(GLOB CRISP_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.cu
+                                                 ${CMAKE_CURRENT_SOURCE_DIR}/src/cuda/*.cpp)
+  add_library(crisp_cuda STATIC ${CRISP_CUDA_SOURCES})
   add_library(crisp::cuda ALIAS crisp_cuda)
-  target_link_libraries(crisp_cuda INTERFACE crisp CUDA::cudart CUDA::cublas ${CRISP_CUDNN_LIBRARY})
-  target_include_directories(crisp_cuda INTERFACE $<BUILD_INTERFACE:${CRISP_CUDNN_INCLUDE_DIR}>)
-  target_compile_definitions(crisp_cuda INTERFACE CRISP_WITH_CUDA=1)
-  message(STATUS "crisp: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, cuDNN ${CRISP_CUDNN_LIBRARY})")
+  set_target_properties(crisp_cuda PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON CUDA_EXTENSIONS OFF
+                        POSITION_INDEPENDENT_CODE ON CUDA_SEPARABLE_COMPILATION OFF)
+  target_compile_features(crisp_cuda PUBLIC cxx_std_20)
+  target_link_libraries(crisp_cuda PUBLIC crisp CUDA::cudart CUDA::cublas ${CRISP_CUDNN_LIBRARY})
+  target_include_directories(crisp_cuda PUBLIC $<BUILD_INTERFACE:${CRISP_CUDNN_INCLUDE_DIR}>)
+  target_compile_definitions(crisp_cuda PUBLIC CRISP_WITH_CUDA=1)
+  target_compile_options(crisp_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xptxas=-warn-spills>)
+  message(STATUS "crisp: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, arch ${CMAKE_CUDA_ARCHITECTURES}, "
+                 "cuDNN ${CRISP_CUDNN_LIBRARY})")
 else()
   message(STATUS "crisp: CUDA backend OFF")
 endif()

@@ -8,11 +8,19 @@
 
 #include "crisp/autograd/node.hpp"
 #include "crisp/backend/cpu/elementwise.hpp"
+#include "crisp/backend/cuda/tensor_ops.hpp"
 
 namespace crisp::autograd {
 
 template <class T>
 Tensor<T> copy_contiguous(const Tensor<T>& g) {
+#if defined(CRISP_WITH_CUDA)
+  if (g.is_cuda()) {
+    Tensor<T> y = Tensor<T>::empty(g.shape(), g.device());
+    crisp::detail::cuda_copy_into(y, g);
+    return y;
+  }
+#endif
   return cpu::map<T>(g.shape(), [](T v) { return v; }, g);
 }
 
@@ -24,6 +32,12 @@ std::vector<Tensor<T>> AccumulateGrad<T>::apply(const Tensor<T>& g) {
     impl->grad = copy_contiguous(g).impl_ptr();  // own copy: g may alias other tensors
   } else {
     Tensor<T> acc(impl->grad);
+#if defined(CRISP_WITH_CUDA)
+    if (acc.is_cuda() || g.is_cuda()) {
+      crisp::detail::cuda_accumulate(acc, g);
+      return {};
+    }
+#endif
     cpu::map_into(acc, [](T a, T b) { return a + b; }, acc, g);
   }
   return {};
@@ -63,6 +77,11 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& root_gr
                     "rule of '", n->name, "' returned a gradient of shape ", grads[i].shape(), " for input ", i,
                     " of shape ", n->input_shapes[i]);
         Tensor<T>& acc = pending[c];
+#if defined(CRISP_WITH_CUDA)
+        if (acc.defined() && (acc.is_cuda() || grads[i].is_cuda())) {
+          acc = crisp::detail::cuda_binary("add", acc, grads[i], acc.shape());
+        } else
+#endif
         acc = acc.defined() ? cpu::map<T>(acc.shape(), [](T a, T b) { return a + b; }, acc, grads[i]) : grads[i];
       }
       if (--deps[c] == 0) ready.push_back(c);
@@ -91,8 +110,13 @@ void Tensor<T>::backward(const Tensor& grad_output, bool retain_graph) const {
       CRISP_CHECK(numel() == 1, AutogradError, "backward",
                   "grad can be implied only for a one-element output, got shape ", shape(),
                   "; pass grad_output of that shape");
-      g = Tensor::empty(shape());
-      cpu::fill(g, T(1));
+      g = Tensor::empty(shape(), device());
+#if defined(CRISP_WITH_CUDA)
+      if (g.is_cuda())
+        crisp::detail::cuda_fill(g, T(1));
+      else
+#endif
+        cpu::fill(g, T(1));
     }
     CRISP_CHECK(g.shape() == shape(), AutogradError, "backward", "expected grad_output of shape ", shape(), ", got ",
                 g.shape());

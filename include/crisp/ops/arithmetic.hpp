@@ -11,6 +11,9 @@ namespace crisp {
 namespace detail {
 template <class T, class F>
 Tensor<T> broadcast_map(const char* op, const Tensor<T>& a, const Tensor<T>& b, F f) {
+#if defined(CRISP_WITH_CUDA)
+  if (a.is_cuda() || b.is_cuda()) return cuda_binary(op, a, b, broadcast_shapes(a.shape(), b.shape(), op));
+#endif
   return cpu::map<T>(broadcast_shapes(a.shape(), b.shape(), op), f, a, b);
 }
 }  // namespace detail

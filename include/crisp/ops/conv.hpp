@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "crisp/autograd/node.hpp"
@@ -11,6 +12,9 @@
 #include "crisp/ops/conv_args.hpp"
 #include "crisp/ops/fwd.hpp"
 #include "crisp/ops/view.hpp"
+#if defined(CRISP_WITH_CUDA)
+#include "crisp/backend/cuda/conv.hpp"
+#endif
 
 namespace crisp {
 
@@ -31,6 +35,84 @@ inline void check_conv_common(const char* op, const Shape& x, const Shape& w, Pa
   CRISP_CHECK(groups > 0, ValueError, op, "expected groups > 0, got ", groups);
   CRISP_CHECK(x[2] > 0 && x[3] > 0 && w[2] > 0 && w[3] > 0 && w[0] > 0 && w[1] > 0, ShapeError, op,
               "expected non-empty spatial dims and weight, got input ", x, " and weight ", w);
+}
+
+// The kernels behind the ops: cpu:: on host tensors, their cuda:: twins (same signature) on device
+// tensors. Operands are contiguous; an undefined dw / db / bias is a null pointer.
+template <class T>
+T* ptr_or_null(const Tensor<T>& t) {
+  return t.defined() ? t.data_ptr() : nullptr;
+}
+template <class T>
+void conv_kernel_forward(const cpu::Conv2dGeometry& g, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
+                         const Tensor<T>& y) {
+#if defined(CRISP_WITH_CUDA)
+  if (y.is_cuda()) {
+    if constexpr (std::is_same_v<T, float>) cuda::conv2d_forward(g, x.data_ptr(), w.data_ptr(), ptr_or_null(b), y.data_ptr());
+    return;
+  }
+#endif
+  cpu::conv2d_forward(g, x.data(), w.data(), b.defined() ? b.data() : static_cast<const T*>(nullptr), y.data());
+}
+template <class T>
+void conv_kernel_backward_data(const cpu::Conv2dGeometry& g, const Tensor<T>& dy, const Tensor<T>& w, const Tensor<T>& dx) {
+#if defined(CRISP_WITH_CUDA)
+  if (dx.is_cuda()) {
+    if constexpr (std::is_same_v<T, float>) cuda::conv2d_backward_data(g, dy.data_ptr(), w.data_ptr(), dx.data_ptr());
+    return;
+  }
+#endif
+  cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+}
+// dw and / or db (either may be undefined).
+template <class T>
+void conv_kernel_backward_weight(const cpu::Conv2dGeometry& g, const Tensor<T>& x, const Tensor<T>& dy,
+                                 const Tensor<T>& dw, const Tensor<T>& db) {
+#if defined(CRISP_WITH_CUDA)
+  if (dy.is_cuda()) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (dw.defined())
+        cuda::conv2d_backward_weight(g, x.data_ptr(), dy.data_ptr(), dw.data_ptr(), ptr_or_null(db));
+      else if (db.defined())
+        cuda::channel_sum(g.N, g.O, g.P * g.Q, dy.data_ptr(), db.data_ptr());
+    }
+    return;
+  }
+#endif
+  if (dw.defined())
+    cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.defined() ? db.data() : static_cast<T*>(nullptr));
+  else if (db.defined())
+    cpu::channel_sum(g.N, g.O, g.P * g.Q, dy.data(), db.data());
+}
+template <class T>
+void conv_kernel_channel_sum(int64_t N, int64_t C, int64_t HW, const Tensor<T>& g, const Tensor<T>& out) {
+#if defined(CRISP_WITH_CUDA)
+  if (g.is_cuda()) {
+    if constexpr (std::is_same_v<T, float>) cuda::channel_sum(N, C, HW, g.data_ptr(), out.data_ptr());
+    return;
+  }
+#endif
+  cpu::channel_sum(N, C, HW, g.data(), out.data());
+}
+template <class T>
+void conv_kernel_add_channel_bias(int64_t N, int64_t C, int64_t HW, const Tensor<T>& b, const Tensor<T>& y) {
+#if defined(CRISP_WITH_CUDA)
+  if (y.is_cuda()) {
+    if constexpr (std::is_same_v<T, float>) cuda::add_channel_bias(N, C, HW, b.data_ptr(), y.data_ptr());
+    return;
+  }
+#endif
+  cpu::add_channel_bias(N, C, HW, b.data(), y.data());
+}
+
+// All operands on the input's device; on CUDA, float only.
+template <class T>
+void check_conv_devices(const char* op, const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias) {
+  CRISP_CHECK(weight.device() == input.device() && (!bias.defined() || bias.device() == input.device()), Error, op,
+              "expected input, weight and bias on one device, got input on ", input.device(), ", weight on ",
+              weight.device(), bias.defined() ? ", bias on " : "", bias.defined() ? bias.device() : input.device());
+  CRISP_CHECK((!input.device().is_cuda() || std::is_same_v<T, float>), Error, op,
+              "expected float tensors on ", input.device(), " (the CUDA convolution is FP32 / TF32 / BF16), got double");
 }
 
 inline void check_conv_bias(const char* op, const Shape& bias, int64_t channels) {
@@ -79,25 +161,23 @@ Tensor<T> conv2d_nchw(const Tensor<T>& input, const Tensor<T>& weight, const Ten
                 " (dilation ", dilation, ") is larger than the padded input ", g.H + 2 * p.h, "x", g.W + 2 * p.w,
                 " (input ", xs, ", padding ", p, ")");
   }
+  check_conv_devices(op, input, weight, bias);
   const Tensor<T> x = conv_operand(input), w = conv_operand(weight), b = conv_operand(bias);
-  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.P, g.Q});
-  cpu::conv2d_forward(g, x.data(), w.data(), b.defined() ? b.data() : nullptr, y.data());
+  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.P, g.Q}, input.device());
+  conv_kernel_forward(g, x, w, b, y);
   if (autograd::needs_grad(input, weight, bias)) {
     const bool gx = input.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
     autograd::record<T>(op, y, {input, weight, bias}, [x, w, g, gx, gw, gb](const Tensor<T>& grad) {
       const Tensor<T> dy = conv_operand(grad);
       Tensor<T> dx, dw, db;
       if (gx) {
-        dx = Tensor<T>::empty(x.shape());
-        cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+        dx = Tensor<T>::empty(x.shape(), x.device());
+        conv_kernel_backward_data(g, dy, w, dx);
       }
       if (gw || gb) {
-        if (gw) dw = Tensor<T>::empty(w.shape());
-        if (gb) db = Tensor<T>::empty(Shape{g.O});
-        if (gw)
-          cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), gb ? db.data() : nullptr);
-        else
-          cpu::channel_sum(g.N, g.O, g.P * g.Q, dy.data(), db.data());
+        if (gw) dw = Tensor<T>::empty(w.shape(), x.device());
+        if (gb) db = Tensor<T>::empty(Shape{g.O}, x.device());
+        conv_kernel_backward_weight(g, x, dy, dw, db);
       }
       return std::vector{dx, dw, db};
     });
@@ -134,26 +214,27 @@ Tensor<T> conv_transpose2d_nchw(const Tensor<T>& input, const Tensor<T>& weight,
   g.W = (g.Q - 1) * stride.w - 2 * padding.w + dilation.w * (g.kw - 1) + output_padding.w + 1;
   CRISP_CHECK(g.H > 0 && g.W > 0, ShapeError, op, "padding ", padding, " leaves an empty output ", g.H, "x", g.W,
               " (input ", xs, ", weight ", ws, ")");
+  check_conv_devices(op, input, weight, bias);
   const Tensor<T> x = conv_operand(input), w = conv_operand(weight), b = conv_operand(bias);
-  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W});
-  cpu::conv2d_backward_data(g, x.data(), w.data(), y.data());
-  if (b.defined()) cpu::add_channel_bias(g.N, g.C, g.H * g.W, b.data(), y.data());
+  Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, input.device());
+  conv_kernel_backward_data(g, x, w, y);
+  if (b.defined()) conv_kernel_add_channel_bias(g.N, g.C, g.H * g.W, b, y);
   if (autograd::needs_grad(input, weight, bias)) {
     const bool gx = input.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
     autograd::record<T>(op, y, {input, weight, bias}, [x, w, g, gx, gw, gb](const Tensor<T>& grad) {
       const Tensor<T> dy = conv_operand(grad);
       Tensor<T> dx, dw, db;
       if (gx) {
-        dx = Tensor<T>::empty(x.shape());
-        cpu::conv2d_forward(g, dy.data(), w.data(), static_cast<const T*>(nullptr), dx.data());
+        dx = Tensor<T>::empty(x.shape(), x.device());
+        conv_kernel_forward(g, dy, w, Tensor<T>(), dx);
       }
       if (gw) {
-        dw = Tensor<T>::empty(w.shape());
-        cpu::conv2d_backward_weight(g, dy.data(), x.data(), dw.data(), static_cast<T*>(nullptr));
+        dw = Tensor<T>::empty(w.shape(), x.device());
+        conv_kernel_backward_weight(g, dy, x, dw, Tensor<T>());
       }
       if (gb) {
-        db = Tensor<T>::empty(Shape{g.C});
-        cpu::channel_sum(g.N, g.C, g.H * g.W, dy.data(), db.data());
+        db = Tensor<T>::empty(Shape{g.C}, x.device());
+        conv_kernel_channel_sum(g.N, g.C, g.H * g.W, dy, db);
       }
       return std::vector{dx, dw, db};
     });

@@ -19,6 +19,12 @@ void check_inplace(const Tensor<T>& t, const char* op) {
 template <class T>
 Tensor<T>& Tensor<T>::fill_(T value) {
   detail::check_inplace(*this, "fill_");
+#if defined(CRISP_WITH_CUDA)
+  if (is_cuda()) {
+    detail::cuda_fill(*this, value);
+    return *this;
+  }
+#endif
   cpu::fill(*this, value);
   return *this;
 }
@@ -29,6 +35,12 @@ Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
   CRISP_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), ShapeError, "copy_", "source of shape ",
               src.shape(), " does not broadcast to destination shape ", shape());
   // A source that overlaps the destination is copied out first.
+#if defined(CRISP_WITH_CUDA)
+  if (is_cuda() || src.is_cuda()) {
+    detail::cuda_copy_into(*this, src.shares_storage_with(*this) ? crisp::clone(src.detach()) : src);
+    return *this;
+  }
+#endif
   const Tensor s = src.shares_storage_with(*this) ? cpu::map<T>(src.shape(), [](T v) { return v; }, src) : src;
   detail::copy_into(*this, s);
   return *this;

@@ -13,5 +13,6 @@
 #include "crisp/ops/pooling.hpp"
 #include "crisp/ops/reduction.hpp"
 #include "crisp/ops/resize.hpp"
+#include "crisp/ops/to_device.hpp"
 #include "crisp/ops/unary.hpp"
 #include "crisp/ops/view.hpp"

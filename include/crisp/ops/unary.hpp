@@ -13,6 +13,16 @@ namespace detail {
 // y = f(x) with dy/dx computed from (g, x, y) by df.
 template <class T, class F, class DF>
 Tensor<T> unary_op(const char* name, const Tensor<T>& x, F f, DF df) {
+#if defined(CRISP_WITH_CUDA)
+  if (x.is_cuda()) {
+    Tensor<T> y = cuda_unary(name, x);
+    if (autograd::needs_grad(x))
+      autograd::record<T>(name, y, {x}, [name, x = x.detach()](const Tensor<T>& g) {
+        return std::vector{cuda_unary_backward(name, g, x)};
+      });
+    return y;
+  }
+#endif
   Tensor<T> y = cpu::map<T>(x.shape(), f, x);
   if (autograd::needs_grad(x))
     autograd::record<T>(name, y, {x}, [x = x.detach(), y = y.detach(), df](const Tensor<T>& g) {

@@ -9,6 +9,7 @@
 
 #include "crisp/autograd/node.hpp"
 #include "crisp/backend/cpu/elementwise.hpp"
+#include "crisp/backend/cuda/tensor_ops.hpp"
 #include "crisp/ops/fwd.hpp"
 #include "crisp/tensor/factory.hpp"
 
@@ -73,6 +74,9 @@ inline Shape infer_shape(const Shape& shape, int64_t numel, const char* op, cons
 
 template <class T>
 void copy_into(const Tensor<T>& dst, const Tensor<T>& src) {
+#if defined(CRISP_WITH_CUDA)
+  if (dst.is_cuda() || src.is_cuda()) return cuda_copy_into(dst, src);
+#endif
   cpu::map_into(dst, [](T v) { return v; }, src);
 }
 
@@ -99,7 +103,7 @@ Tensor<T> reshape(const Tensor<T>& x, const Shape& shape) {
 
 template <class T>
 Tensor<T> clone(const Tensor<T>& x) {
-  Tensor<T> y = Tensor<T>::empty(x.shape());
+  Tensor<T> y = Tensor<T>::empty(x.shape(), x.device());
   detail::copy_into(y, x);
   if (autograd::needs_grad(x)) autograd::record<T>("clone", y, {x}, [](const Tensor<T>& g) { return std::vector{g}; });
   return y;

@@ -101,8 +101,20 @@ class Tensor {
   bool shares_storage_with(const Tensor& other) const { return impl().storage == other.impl().storage; }
   bool same(const Tensor& other) const { return impl_ == other.impl_; }
 
-  // Pointer to the first element (element [0, 0, ...]); strides apply from there.
-  T* data() const { return impl().storage->data() + impl().offset; }
+  // Host pointer to the first element (element [0, 0, ...]); strides apply from there. Every CPU
+  // kernel reads tensors through here, so in CUDA builds a device tensor reaching a CPU kernel
+  // throws instead of being dereferenced on the host (no silent CPU fallback).
+  T* data() const {
+#if defined(CRISP_WITH_CUDA)
+    CRISP_CHECK(device().is_cpu(), Error, "Tensor::data",
+                "expected a CPU tensor, got one on ", device(), " of shape ", shape(),
+                " (this op has no CUDA kernel; move the tensor with .to(crisp::Device::cpu()) first)");
+#endif
+    return impl().storage->data() + impl().offset;
+  }
+  // Pointer to the first element on whatever device the storage lives (libtorch's data_ptr):
+  // what the CUDA launchers take.
+  T* data_ptr() const { return impl().storage->data() + impl().offset; }
 
   // Element access by index (negative indices count from the end); CPU only.
   T& at(std::initializer_list<int64_t> index) const { return data()[element_offset(index)]; }
@@ -118,6 +130,10 @@ class Tensor {
   }
   // Copy of the elements in row-major order.
   std::vector<T> to_vector() const;
+  // The same values on `device` (ops/to_device.hpp): *this when already there, else a contiguous
+  // copy; the only way data moves between host and device. Differentiable.
+  Tensor to(Device device) const;
+  bool is_cuda() const { return device().is_cuda(); }
 
   // ---- autograd (see autograd/) ---------------------------------------------------------
   bool requires_grad() const { return impl().requires_grad || impl().grad_fn != nullptr; }
