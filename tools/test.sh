@@ -3,8 +3,8 @@
 # builds crisp with its tests, examples and benchmarks, and runs the whole CTest suite.
 #
 #   bash tools/test.sh              Release build in build/ (benchmarks compiled, not run)
-#   bash tools/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/ (package and
-#                                   whole-model tests skipped)
+#   bash tools/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/ of the library
+#                                   layers' tests (no package, model, example or CUDA builds)
 #
 # Exits non-zero on the first failure.
 set -euo pipefail
@@ -41,7 +41,7 @@ if ((sanitize)); then
   build_dir=build-asan
   cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
               -DCRISP_SANITIZE=address,undefined -DCRISP_BUILD_BENCHMARKS=OFF
-              -DCRISP_TEST_SKIP_DIRS=models)
+              -DCRISP_TEST_SKIP_DIRS=models -DCRISP_BUILD_EXAMPLES=OFF -DCRISP_WITH_CUDA=OFF)
   ctest_args=(-E '^package_')   # the consumer builds prove packaging, not memory safety; slow here
   export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
