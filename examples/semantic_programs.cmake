@@ -1,0 +1,25 @@
+# The semantic face deblurring pipeline (Shen et al. 2018): train_parsing, train_semantic_deblur,
+# deblur and evaluate, and their smoke tests (examples/tests/semantic_*). Included by
+# examples/CMakeLists.txt, which defines crisp_add_trainer (CLI11 + examples/common on the path).
+crisp_add_trainer(train_parsing train_parsing.cpp)
+crisp_add_trainer(train_semantic_deblur train_semantic_deblur.cpp)
+crisp_add_trainer(deblur deblur.cpp)
+crisp_add_trainer(evaluate evaluate.cpp)
+
+if(CRISP_BUILD_TESTS)
+  find_program(CRISP_BASH bash)
+  if(CRISP_BASH)
+    # Each test makes its own small data (synthetic faces with label maps) and also runs on
+    # ../shared/data when present; the scripts print which they used.
+    set(_sem_data ${PROJECT_SOURCE_DIR}/../shared/data)
+    set(_sem_dir ${CMAKE_CURRENT_BINARY_DIR}/semantic_test)
+    add_test(NAME example_semantic_pipeline
+             COMMAND ${CRISP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tests/semantic_pipeline_test.sh
+                     $<TARGET_FILE_DIR:train_parsing> ${_sem_dir}/pipeline ${_sem_data})
+    add_test(NAME example_semantic_resume
+             COMMAND ${CRISP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tests/semantic_resume_test.sh
+                     $<TARGET_FILE_DIR:train_parsing> ${_sem_dir}/resume ${_sem_data})
+    set_tests_properties(example_semantic_pipeline example_semantic_resume
+                         PROPERTIES LABELS example ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 300)
+  endif()
+endif()

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Smoke test of the semantic face deblurring programs (CTest example_semantic_pipeline):
+#   bash semantic_pipeline_test.sh BIN_DIR SCRATCH_DIR SHARED_DATA
+#  1. cartoon faces with Helen labels the test makes itself (train_parsing --make-demo-data);
+#  2. train_parsing (plain and --finetune-blurred --init), train_semantic_deblur (full recipe and
+#     an ablation without parser), deblur (one image and a folder), evaluate - a few steps each at
+#     tiny widths, checking every output file;
+#  3. clear errors: missing / empty data folder, missing --parsing, bad --model;
+#  4. the same programs on ../shared/data (parsing/ and faces/) when present, else a SKIP line.
+set -euo pipefail
+bin="$1" dir="$2" shared="$3"
+rm -rf "$dir"
+mkdir -p "$dir"
+fail() { echo "semantic_pipeline_test: FAILED: $*" >&2; exit 1; }
+run() {  # run NAME PROGRAM ARGS...: runs bin/PROGRAM, output in dir/NAME.txt, fails loudly
+  local name="$1" prog="$2"; shift 2
+  "$bin/$prog" "$@" > "$dir/$name.txt" 2>&1 || { cat "$dir/$name.txt"; fail "$prog $*"; }
+}
+need() { for f in "$@"; do [[ -f "$f" ]] || fail "missing output $f"; done; }
+
+for p in train_parsing train_semantic_deblur deblur evaluate; do
+  "$bin/$p" --help > "$dir/help_$p.txt" || fail "$p --help"
+done
+grep -q -- "--resume" "$dir/help_train_semantic_deblur.txt" || fail "--help lacks the shared options"
+grep -q -- "--no-structural" "$dir/help_train_semantic_deblur.txt" || fail "--help lacks the ablation flags"
+
+# 1. own data
+run make train_parsing --make-demo-data "$dir/data"
+need "$dir/data/images/face_000.png" "$dir/data/labels/face_007.png"
+echo "semantic_pipeline_test: using cartoon faces made by the test in $dir/data"
+
+# 2. the programs
+P=(--format helen --size 40 --crop 32 --val 2 --batch-size 2 --base-channels 4 --log-every 1)
+run parse train_parsing --data "$dir/data" --out "$dir/parse" --iters 3 --sample-every 3 --eval-every 2 "${P[@]}"
+need "$dir/parse/parsing.safetensors" "$dir/parse/fscores.md" "$dir/parse/fscores.csv" "$dir/parse/eval.csv" \
+     "$dir/parse/validation.png" "$dir/parse/samples/step_0000003.png" "$dir/parse/checkpoints/latest"
+grep -q "eyes (4+5)" "$dir/parse/fscores.md" || fail "fscores.md lacks the eyes row"
+[[ "$(wc -l < "$dir/parse/log.csv")" -eq 4 ]] || fail "parse log.csv should have 3 rows"
+run finetune train_parsing --data "$dir/data" --out "$dir/finetune" --iters 2 --finetune-blurred \
+    --init "$dir/parse/parsing.safetensors" "${P[@]}"
+grep -q "initialised from" "$dir/finetune.txt" || fail "--init not reported"
+need "$dir/finetune/parsing.safetensors"
+
+D=(--size 40 --crop 32 --batch-size 2 --channels 8 --resblocks 1 --ndf 8 --kernel-min 5 --kernel-max 9 --stage-iters 1
+   --kernels-per-size 2 --log-every 1)
+run deblur_train train_semantic_deblur --data "$dir/data/images" --parsing "$dir/parse/parsing.safetensors" \
+    --holdout 2 --out "$dir/deblur" --iters 3 --eval-every 2 --sample-every 3 "${D[@]}"
+need "$dir/deblur/deblur.safetensors" "$dir/deblur/holdout.md" "$dir/deblur/holdout.png" "$dir/deblur/eval.csv" \
+     "$dir/deblur/samples/step_0000003.png" "$dir/deblur/checkpoints/latest"
+grep -q "no --vgg weights: training without the perceptual loss" "$dir/deblur_train.txt" || fail "no perceptual-loss note"
+[[ "$(head -1 "$dir/deblur/log.csv")" == \
+   "step,time_s,content1,content2,structural1,structural2,perceptual,adv_g,adv_d,total,kernel_max,lr" ]] ||
+  fail "deblur log.csv header: $(head -1 "$dir/deblur/log.csv")"
+[[ "$(wc -l < "$dir/deblur/eval.csv")" -eq 3 ]] || fail "eval.csv should have rows for steps 0 and 2"
+grep -q "restored" "$dir/deblur/holdout.md" || fail "holdout.md lacks the restored row"
+run ablation train_semantic_deblur --data "$dir/data/images" --no-semantics --no-adversarial --direct \
+    --out "$dir/ablation" --iters 2 "${D[@]}"
+grep -q "without the structural loss" "$dir/ablation.txt" || fail "the ablation should say it has no structural loss"
+need "$dir/ablation/deblur.safetensors"
+
+run deblur_one deblur --model semantic --weights "$dir/deblur/deblur.safetensors" "$dir/data/images/face_000.png" "$dir/out1"
+need "$dir/out1/face_000.png" "$dir/out1/face_000_parsing.png"
+run deblur_dir deblur --weights "$dir/ablation/deblur.safetensors" --size 48 "$dir/data/images" "$dir/out2"
+need "$dir/out2/face_007.png"
+[[ ! -f "$dir/out2/face_000_parsing.png" ]] || fail "a model without semantics wrote a parsing map"
+
+run eval evaluate --model semantic --weights "$dir/deblur/deblur.safetensors" --data "$dir/data/images" --size 64 \
+    --kernel-sizes 5,9 --out "$dir/eval" --name "tiny net"
+need "$dir/eval/results.md" "$dir/eval/results.csv" "$dir/eval/per_image.csv" "$dir/eval/examples.png"
+grep -q "| blurred input |" "$dir/eval/results.md" || fail "results.md lacks the blurred-input row"
+grep -q "| tiny net |" "$dir/eval/results.md" || fail "results.md lacks the model row"
+grep -q "5x5 PSNR / SSIM" "$dir/eval/results.md" || fail "results.md lacks a per-kernel-size column"
+[[ "$(wc -l < "$dir/eval/results.csv")" -eq 7 ]] || fail "results.csv should have 2 methods x (2 sizes + all) rows"
+
+# 3. clear errors
+expect_error() {  # expect_error PATTERN PROGRAM ARGS...: exit code 1 and PATTERN in the output
+  local pattern="$1" prog="$2"; shift 2
+  set +e; "$bin/$prog" "$@" > "$dir/err.txt" 2>&1; local rc=$?; set -e
+  [[ $rc -eq 1 ]] && grep -q -- "$pattern" "$dir/err.txt" ||
+    fail "expected exit 1 and '$pattern' for $prog $*, got $rc: $(cat "$dir/err.txt")"
+}
+mkdir -p "$dir/empty"
+expect_error "does not exist" train_semantic_deblur --data "$dir/missing" --no-semantics --out "$dir/e1"
+expect_error "holds no images" train_semantic_deblur --data "$dir/empty" --no-semantics --out "$dir/e2"
+expect_error "expected --parsing" train_semantic_deblur --data "$dir/data/images" --out "$dir/e3"
+expect_error "does not exist" train_parsing --data "$dir/missing" --out "$dir/e4"
+expect_error "expected --model semantic or srn" deblur --model nope --weights x "$dir/data/images" "$dir/e5"
+expect_error "holds no images" evaluate --weights "$dir/deblur/deblur.safetensors" --data "$dir/empty"
+expect_error "no checkpoint to continue from" train_parsing --data "$dir/data" --format helen --out "$dir/e6" --resume
+
+# 4. the shared data
+if [[ -d "$shared/parsing/images" ]]; then
+  run shared_parse train_parsing --data "$shared/parsing" --out "$dir/shared_parse" --iters 1 --size 40 --crop 32 \
+      --val 2 --batch-size 2 --base-channels 4
+  need "$dir/shared_parse/fscores.md"
+  echo "semantic_pipeline_test: ran train_parsing on $shared/parsing"
+else
+  echo "semantic_pipeline_test: SKIP the real-data parsing run: $shared/parsing does not exist"
+fi
+if [[ -d "$shared/faces" ]]; then
+  run shared_deblur train_semantic_deblur --data "$shared/faces" --parsing "$dir/parse/parsing.safetensors" --holdout 1 \
+      --out "$dir/shared_deblur" --iters 1 --eval-kernels 1 "${D[@]}"
+  need "$dir/shared_deblur/holdout.md"
+  first=$(ls "$shared/faces" | head -1)
+  run shared_infer deblur --weights "$dir/shared_deblur/deblur.safetensors" --size 64 "$shared/faces/$first" "$dir/out3"
+  echo "semantic_pipeline_test: ran train_semantic_deblur and deblur on $shared/faces"
+else
+  echo "semantic_pipeline_test: SKIP the real-data deblurring run: $shared/faces does not exist"
+fi
+echo "semantic_pipeline_test: OK"
