@@ -13,48 +13,23 @@
 #include <crisp/models/vgg16.hpp>
 
 #include "../data/data_test_util.hpp"
+#include "golden_util.hpp"
 
 namespace models = crisp::models;
 using crisp::Shape;
 using crisp::Tensor;
-using TensorMap = std::map<std::string, Tensor<float>>;
+using crisp::test::TensorMap;
 
 namespace {
 
-const std::string kPath = std::string(CRISP_TEST_DATA_DIR) + "/golden/models_vgg16.safetensors";
-const TensorMap& golden() {
-  static const TensorMap g = crisp::io::load_safetensors(kPath);
-  return g;
+const crisp::test::GoldenFile& golden_file() {
+  static const crisp::test::GoldenFile f("models_vgg16.safetensors");
+  return f;
 }
-const std::string& meta(const std::string& key) {
-  static const auto m = crisp::io::load_safetensors_metadata(kPath);
-  INFO("metadata key " << key);
-  REQUIRE(m.count(key) == 1);
-  return m.at(key);
-}
-const Tensor<float>& G(const std::string& key) {
-  INFO("golden key " << key);
-  REQUIRE(golden().count(key) == 1);
-  return golden().at(key);
-}
-TensorMap sub(const std::string& prefix) {
-  TensorMap m;
-  for (const auto& [k, v] : golden())
-    if (k.rfind(prefix + ".", 0) == 0) m.emplace(k.substr(prefix.size() + 1), v);
-  return m;
-}
-
-// Parity measure: max |got - want| / (1 + |want|) (absolute for |want| <= 1, relative above).
-void check_close(const Tensor<float>& got, const Tensor<float>& want, const std::string& what, double tol = 1e-4) {
-  INFO(what);
-  REQUIRE(got.defined());
-  REQUIRE(got.shape() == want.shape());
-  const auto a = got.to_vector(), b = want.to_vector();
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i]))));
-  CHECK(worst <= tol);
-}
+const std::string& meta(const std::string& key) { return golden_file().meta(key); }
+const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
+TensorMap sub(const std::string& prefix) { return golden_file().sub(prefix); }
+using crisp::test::check_close;
 
 template <class M>
 std::string keys_of(const M& module) {
