@@ -77,6 +77,6 @@ int main(int argc, char** argv) {
   app.add_option("--size", a.size, "resize every input to size x size first (0: keep)")->capture_default_str();
   app.add_option("INPUT", a.input, "an image or a folder of images")->required();
   app.add_option("OUTDIR", a.outdir, "folder for the restored images")->required();
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a); });
 }

@@ -331,6 +331,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-seconds", a.max_seconds, "stop training after this long (0: no limit)")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a); });
 }

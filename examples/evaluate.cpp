@@ -166,6 +166,6 @@ int main(int argc, char** argv) {
   app.add_option("--noise", a.noise, "Gaussian noise sigma added after the blur")->capture_default_str();
   app.add_option("--seed", a.seed, "seed of the kernels and the noise")->capture_default_str();
   app.add_option("--name", a.name, "the model's row name in the tables");
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a); });
 }

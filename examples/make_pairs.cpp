@@ -160,6 +160,6 @@ int main(int argc, char** argv) {
   app.add_option("--ngf", a.ngf, "generator width, for files without metadata")->capture_default_str();
   app.add_option("--n-blocks", a.n_blocks, "generator blocks, for files without metadata")->capture_default_str();
   app.add_flag("--overwrite", a.overwrite, "replace the files of an earlier run in OUT");
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a); });
 }

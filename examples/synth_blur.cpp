@@ -15,6 +15,8 @@
 // Every image i draws its kernels and noise from Generator(sample_seed(seed, 1, i)), so the
 // output does not depend on the thread count.
 #include <CLI/CLI.hpp>
+
+#include "common/cli_parse.hpp"
 #include <crisp/crisp.hpp>
 #include <crisp/train/image_grid.hpp>
 #include <crisp/train/progress.hpp>
@@ -198,7 +200,7 @@ int main(int argc, char** argv) {
   app.add_option("--noise", a.noise, "Gaussian noise sigma on [0, 1] images")->capture_default_str();
   app.add_option("--per-image", a.per_image, "blurred versions per sharp image")->capture_default_str();
   app.add_option("--make-demo-input", a.demo_dir, "write a few synthetic images to this folder and exit");
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   try {
     if (!a.demo_dir.empty()) {
       make_demo_input(a.demo_dir);

@@ -301,7 +301,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--workers", a.workers, "data loading threads (0: load on the training thread)")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   const bool iters_given = app.count("--iters") > 0;
   return ex::run_main(kProgram, [&] { return run(a, iters_given, app); });
 }

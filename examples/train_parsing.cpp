@@ -360,6 +360,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--make-demo-data", a.make_demo_data,
                  "write 8 cartoon faces with Helen labels to DIR/images and DIR/labels, then exit");
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a, app); });
 }

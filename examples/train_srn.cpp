@@ -226,6 +226,6 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--workers", a.workers, "data loading threads (0: load on the training thread)")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a, app); });
 }

@@ -8,10 +8,10 @@
 //   TrainOptions opt;  opt.iters = 20000;  opt.lr = 1e-4;  opt.out = "runs/parsing";
 //   add_train_options(app, opt);                       // --data --out --iters --batch-size ...
 //   app.add_option("--crop", crop, "training crop side")->capture_default_str();
-//   CLI11_PARSE(app, argc, argv);
+//   CRISP_CLI_PARSE(app, argc, argv);                  // exit code 2 on a bad command line
 //   return run_main("train_parsing", [&] { check_train_options(opt, "train_parsing"); ... });
 //
-// Exit codes of the programs: 0 done, 1 error (message on stderr), 2 bad command line (CLI11),
+// Exit codes of the programs: 0 done, 1 error (message on stderr), 2 bad command line,
 // 130 stopped by Ctrl-C after writing a checkpoint (see interrupt.hpp).
 #include <CLI/CLI.hpp>
 #include <crisp/data/dataset.hpp>
@@ -25,6 +25,8 @@
 #include <iostream>
 #include <string>
 #include <vector>
+
+#include "cli_parse.hpp"
 
 namespace crisp::examples {
 

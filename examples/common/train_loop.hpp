@@ -5,7 +5,7 @@
 // Include this one header; the program keeps only its model, data and loss code:
 //
 //   TrainOptions opt;  opt.iters = 5000;                     // this program's defaults
-//   add_train_options(app, opt);  CLI11_PARSE(app, argc, argv);
+//   add_train_options(app, opt);  CRISP_CLI_PARSE(app, argc, argv);
 //   return run_main("train_x", [&] {
 //     check_train_options(opt, "train_x");
 //     auto files = require_images(opt.data, "train_x --data");  // clear error: missing / empty
