@@ -117,7 +117,8 @@ inline Meta deblur_meta(const models::SemanticDeblurNetOptions& o) {
           {"num_classes", std::to_string(o.num_classes())},
           {"channels", std::to_string(o.channels())},
           {"num_resblocks", std::to_string(o.num_resblocks())},
-          {"official", o.official() ? "true" : "false"}};
+          {"official", o.official() ? "true" : "false"},
+          {"residual", o.residual() ? "true" : "false"}};
 }
 
 template <class Model>
@@ -154,7 +155,7 @@ inline models::SemanticDeblurNet load_deblur_net(const std::string& path, const 
   check_model_meta(m, "SemanticDeblurNet", path, who);
   models::SemanticDeblurNetOptions o;
   o.semantics(meta_bool(m, "semantics", true)).num_classes(meta_int(m, "num_classes", 11));
-  o.official(meta_bool(m, "official", false));
+  o.official(meta_bool(m, "official", false)).residual(meta_bool(m, "residual", false));
   o.channels(meta_int(m, "channels", 64)).num_resblocks(meta_int(m, "num_resblocks", o.num_resblocks()));
   models::SemanticDeblurNet net(o);
   net->load_state_dict(io::load_safetensors(path));

@@ -51,8 +51,8 @@ struct Args {
   ex::TrainOptions train;
   std::string parsing, vgg;
   int64_t size = 160, crop = 128, holdout = 0, channels = 64, resblocks = 6, ndf = 64;
-  bool official = false, no_semantics = false, no_structural = false, no_perceptual = false, no_adversarial = false,
-       direct = false;
+  bool official = false, residual = false, no_semantics = false, no_structural = false, no_perceptual = false,
+       no_adversarial = false, direct = false;
   double lambda_s = 50, lambda_p = 1e-5, lambda_adv = 5e-5, lr_d = 0, noise = 0.01, minutes = 0, lr_min = 0;
   bool cosine = false;
   int64_t kernel_min = 13, kernel_max = 27, kernels_per_size = 100, stage_iters = 30000;
@@ -111,7 +111,7 @@ int run(Args& a, CLI::App& app) {
   if (need_parser && !a.parsing.empty()) parser = std::make_unique<models::FaceParsingNet>(sem::load_parser(a.parsing, kProgram));
   Generator init(a.train.seed);
   models::SemanticDeblurNetOptions no;
-  no.semantics(!a.no_semantics).official(a.official).channels(a.channels);
+  no.semantics(!a.no_semantics).official(a.official).residual(a.residual).channels(a.channels);
   if (!a.official || a.resblocks != 6) no.num_resblocks(a.resblocks);
   models::SemanticDeblurNet net(no, init);
   models::DCGANDiscriminator disc(
@@ -132,7 +132,8 @@ int run(Args& a, CLI::App& app) {
   int64_t nparams = 0;
   for (const auto& p : net->parameters()) nparams += p.numel();
   std::cout << kProgram << ": SemanticDeblurNet(semantics " << (no.semantics() ? "on" : "off") << ", channels "
-            << no.channels() << ", resblocks " << no.num_resblocks() << (a.official ? ", official" : "") << "), "
+            << no.channels() << ", resblocks " << no.num_resblocks() << (a.official ? ", official" : "")
+            << (a.residual ? ", residual" : "") << "), "
             << nparams << " parameters; " << train_faces.size() << " training faces, " << held_faces.size()
             << " held out, " << a.crop << "x" << a.crop << " crops of " << a.size << "x" << a.size << "\n"
             << kProgram << ": L = Lc + " << ls << " Ls + " << lp << " Lp + " << ladv << " Ladv; kernels "
@@ -325,6 +326,9 @@ int main(int argc, char** argv) {
   app.add_option("--resblocks", a.resblocks, "ResBlocks per scale (6 in the paper, 5 with --official)")
       ->capture_default_str();
   app.add_flag("--official", a.official, "the official code's ResBlocks (ReLU after the addition, 5 of them)");
+  app.add_flag("--residual", a.residual,
+               "not in the paper: each scale adds its output to the blurred input (learns the correction; "
+               "far faster to train)");
   app.add_option("--ndf", a.ndf, "discriminator width (64 as DCGAN)")->capture_default_str();
   app.add_flag("--no-semantics", a.no_semantics, "ablation: no parsing probabilities as input");
   app.add_flag("--no-structural", a.no_structural, "ablation: no structural loss");
@@ -348,6 +352,6 @@ int main(int argc, char** argv) {
   app.add_option("--eval-kernels", a.eval_kernels, "fixed kernels per held-out face")->capture_default_str();
   app.add_option("--minutes", a.minutes, "stop cleanly after this many minutes of training (0: no limit)")
       ->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a, app); });
 }

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <sstream>
+#include <utility>
 
 #include <crisp/crisp.hpp>
 #include <crisp/models/semantic_deblur.hpp>
@@ -107,6 +109,38 @@ TEST_CASE("SemanticDeblurNet wires its two scales as the paper", "[models][deblu
   check_same(o2.scale2, plain->scale2(crisp::cat(std::vector<Tensor<float>>{plain->upsample(o2.scale1), b}, 1)));
 }
 
+TEST_CASE("SemanticDeblurNet residual(true) adds each scale's output to its blurred input", "[models][deblur]") {
+  crisp::NoGradGuard no_grad;
+  crisp::Generator gen(12), gen_twin(12);
+  const auto opts = models::SemanticDeblurNetOptions().channels(4).num_resblocks(1);
+  models::SemanticDeblurNet plain(opts, gen);
+  models::SemanticDeblurNet residual(models::SemanticDeblurNetOptions(opts).residual(true), gen_twin);
+  CHECK(residual.state_dict().size() == plain.state_dict().size());  // same parameters, same keys
+  const Tensor<float> b = crisp::rand<float>({2, 3, 8, 12}, gen);
+  const Tensor<float> p = softmax_probs({2, 11, 8, 12}, gen);
+  // Same weights: scale 1 is the plain net's scale 1 plus the 2x2-averaged image; scale 2 sees
+  // that sum upsampled and adds the image.
+  const auto out = residual(b, p);
+  const Tensor<float> s1 =
+      residual->scale1(crisp::cat(std::vector<Tensor<float>>{crisp::avg_pool2d(b, 2), crisp::max_pool2d(p, 2)}, 1)) +
+      crisp::avg_pool2d(b, 2);
+  check_same(out.scale1, s1);
+  check_same(out.scale2, residual->scale2(crisp::cat(std::vector<Tensor<float>>{residual->upsample(s1), b, p}, 1)) + b);
+  // A zero last conv makes it the identity (what training starts near); the plain net gives 0.
+  for (auto* net : {&plain, &residual})
+    for (auto* scale : {&(*net)->scale1, &(*net)->scale2}) {
+      (*scale)->conv_out->weight.zero_();
+      (*scale)->conv_out->bias.zero_();
+    }
+  const auto id = residual(b, p);
+  check_same(id.scale1, crisp::avg_pool2d(b, 2));
+  check_same(id.scale2, b);
+  CHECK(crisp::max(crisp::abs(plain(b, p).scale2)).item() == 0.0f);
+  std::ostringstream os;
+  residual->pretty_print(os);
+  CHECK(os.str().find("residual=True") != std::string::npos);
+}
+
 TEST_CASE("SemanticDeblurNet output shapes for several input sizes", "[models][deblur]") {
   crisp::NoGradGuard no_grad;
   crisp::Generator gen(4);
@@ -162,11 +196,16 @@ TEST_CASE("SemanticDeblurNet rejects inputs it cannot take", "[models][deblur]")
 }
 
 TEST_CASE("SemanticDeblurNet gradients in double (inputs and every parameter)", "[models][deblur][gradcheck]") {
-  for (bool official : {false, true}) {
-    INFO("official " << official);
+  for (auto [official, residual] : {std::pair{false, false}, {true, false}, {false, true}}) {
+    INFO("official " << official << ", residual " << residual);
     crisp::Generator gen(6);
-    models::SemanticDeblurNetT<double> net(
-        models::SemanticDeblurNetOptions().num_classes(2).channels(2).official(official).num_resblocks(1), gen);
+    models::SemanticDeblurNetT<double> net(models::SemanticDeblurNetOptions()
+                                               .num_classes(2)
+                                               .channels(2)
+                                               .official(official)
+                                               .residual(residual)
+                                               .num_resblocks(1),
+                                           gen);
     Tensor<double> b = crisp::rand<double>({1, 3, 8, 8}, gen).requires_grad_();
     Tensor<double> p = crisp::rand<double>({1, 2, 8, 8}, gen).requires_grad_();
     auto wrt = crisp::test::named_params(net);

@@ -19,6 +19,10 @@
 // The half-resolution blurred image is its 2x2 average (the box filter a 2x downscale of the
 // training data would apply); the probabilities are 2x2-max-pooled, as the paper, so a thin
 // component (an eye, a lip) keeps its probability at the coarse scale.
+// residual(true) is not in the paper: each scale's output is added to its blurred input (a
+// global skip), so the net starts as the identity and learns only the correction. The paper's
+// net must first learn to reproduce the face through 18 convs, which takes far longer than a
+// CPU run of minutes has (docs/training.md); parameters and keys are the same either way.
 
 #include <ostream>
 #include <type_traits>
@@ -38,6 +42,7 @@ struct SemanticDeblurNetOptions {
   CRISP_ARG(int64_t, num_classes) = 11;
   CRISP_ARG(int64_t, channels) = 64;
   CRISP_ARG(int64_t, num_resblocks) = 6;
+  CRISP_ARG(bool, residual) = false;
 
  public:
   // true: the official code's block (ReLU after the addition) and count. Switching it on turns a
@@ -122,20 +127,24 @@ class SemanticDeblurNetImplT : public nn::ModuleT<T> {
   Output forward(const Tensor<T>& blurred, const Tensor<T>& probs = {}) {
     check_inputs(blurred, probs);
     const bool sem = options.semantics();
-    std::vector<Tensor<T>> in1{avg_pool2d(blurred, 2)};
+    const Tensor<T> blurred_half = avg_pool2d(blurred, 2);
+    std::vector<Tensor<T>> in1{blurred_half};
     if (sem) in1.push_back(max_pool2d(probs, 2));
     Output out;
     out.scale1 = scale1(sem ? cat(in1, 1) : in1[0]);
+    if (options.residual()) out.scale1 = out.scale1 + blurred_half;
     std::vector<Tensor<T>> in2{upsample(out.scale1), blurred};
     if (sem) in2.push_back(probs);
     out.scale2 = scale2(cat(in2, 1));
+    if (options.residual()) out.scale2 = out.scale2 + blurred;
     return out;
   }
 
   void pretty_print(std::ostream& os) const override {
     os << "SemanticDeblurNet(semantics=" << (options.semantics() ? "True" : "False")
        << ", num_classes=" << options.num_classes() << ", channels=" << options.channels()
-       << ", num_resblocks=" << options.num_resblocks() << (options.official() ? ", official=True" : "") << ")";
+       << ", num_resblocks=" << options.num_resblocks() << (options.official() ? ", official=True" : "")
+       << (options.residual() ? ", residual=True" : "") << ")";
   }
 
   SemanticDeblurNetOptions options;
