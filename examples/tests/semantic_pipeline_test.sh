@@ -3,8 +3,8 @@
 #   bash semantic_pipeline_test.sh BIN_DIR SCRATCH_DIR SHARED_DATA
 #  1. cartoon faces with Helen labels the test makes itself (train_parsing --make-demo-data);
 #  2. train_parsing (plain and --finetune-blurred --init), train_semantic_deblur (full recipe and
-#     an ablation without parser), deblur (one image and a folder), evaluate - a few steps each at
-#     tiny widths, checking every output file;
+#     an ablation without parser, with --residual), deblur (one image and a folder), evaluate - a few
+#     steps each at tiny widths, checking every output file;
 #  3. clear errors: missing / empty data folder, missing --parsing, bad --model;
 #  4. the same programs on ../shared/data (parsing/ and faces/) when present, else a SKIP line.
 set -euo pipefail
@@ -53,10 +53,13 @@ grep -q "no --vgg weights: training without the perceptual loss" "$dir/deblur_tr
   fail "deblur log.csv header: $(head -1 "$dir/deblur/log.csv")"
 [[ "$(wc -l < "$dir/deblur/eval.csv")" -eq 3 ]] || fail "eval.csv should have rows for steps 0 and 2"
 grep -q "restored" "$dir/deblur/holdout.md" || fail "holdout.md lacks the restored row"
-run ablation train_semantic_deblur --data "$dir/data/images" --no-semantics --no-adversarial --direct \
+run ablation train_semantic_deblur --data "$dir/data/images" --no-semantics --no-adversarial --direct --residual \
     --out "$dir/ablation" --iters 2 "${D[@]}"
 grep -q "without the structural loss" "$dir/ablation.txt" || fail "the ablation should say it has no structural loss"
 need "$dir/ablation/deblur.safetensors"
+grep -q "resblocks 1, residual)" "$dir/ablation.txt" || fail "--residual not reported"
+head -c 4096 "$dir/ablation/deblur.safetensors" | grep -aq '"residual":"true"' ||
+  fail "the weights' metadata should record residual (deblur / evaluate rebuild the net from it)"
 
 run deblur_one deblur --model semantic --weights "$dir/deblur/deblur.safetensors" "$dir/data/images/face_000.png" "$dir/out1"
 need "$dir/out1/face_000.png" "$dir/out1/face_000_parsing.png"

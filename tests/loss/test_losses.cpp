@@ -10,38 +10,25 @@
 #include <crisp/crisp.hpp>
 #include <crisp/loss/loss.hpp>
 
+#include "../golden_util.hpp"
+
 using crisp::Shape;
 using crisp::Tensor;
 using crisp::loss::Reduction;
 namespace loss = crisp::loss;
-using TensorMap = std::map<std::string, Tensor<float>>;
+using crisp::test::TensorMap;
 
 namespace {
 
-const TensorMap& golden() {
-  static const TensorMap g = crisp::io::load_safetensors(std::string(CRISP_TEST_DATA_DIR) + "/golden/loss.safetensors");
-  return g;
+const crisp::test::GoldenFile& golden_file() {
+  static const crisp::test::GoldenFile f("loss.safetensors");
+  return f;
 }
-const Tensor<float>& G(const std::string& key) {
-  INFO("golden key " << key);
-  REQUIRE(golden().count(key) == 1);
-  return golden().at(key);
-}
+const TensorMap& golden() { return golden_file().tensors(); }
+const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
 Tensor<int64_t> labels(const std::string& key) { return crisp::cast<int64_t>(G(key)); }
-
 void check_close(const Tensor<float>& got, const Tensor<float>& want, const std::string& what, double tol = 1e-5) {
-  INFO(what);
-  REQUIRE(got.defined());
-  REQUIRE(got.shape() == want.shape());
-  const auto a = got.to_vector(), b = want.to_vector();
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double err = std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i])));
-    if (!(err <= worst)) worst = err, at = i;
-  }
-  INFO("worst relative error " << worst << " at flat index " << at);
-  CHECK(worst <= tol);
+  crisp::test::check_close(got, want, what, tol);
 }
 
 Reduction red(const std::string& case_name) {

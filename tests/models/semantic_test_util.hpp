@@ -13,14 +13,9 @@
 
 #include "crisp/crisp.hpp"
 
-namespace crisp::test {
+#include "../golden_util.hpp"  // count_parameters
 
-template <class M>
-int64_t count_parameters(const M& module) {
-  int64_t n = 0;
-  for (const auto& p : module.parameters()) n += p.numel();
-  return n;
-}
+namespace crisp::test {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor<double>>>;
 

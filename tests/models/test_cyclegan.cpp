@@ -14,7 +14,7 @@
 #include <crisp/models/image_pool.hpp>
 
 #include "../data/data_test_util.hpp"
-#include "golden_util.hpp"
+#include "../golden_util.hpp"
 
 namespace nn = crisp::nn;
 namespace models = crisp::models;
@@ -33,32 +33,8 @@ const std::string& meta(const std::string& key) { return golden_file().meta(key)
 const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
 TensorMap sub(const std::string& prefix) { return golden_file().sub(prefix); }
 using crisp::test::check_close;
-
-// "name:[shape];..." in state_dict order (per module: parameters then buffers), as the script.
-template <class M>
-std::string keys_of(const M& module) {
-  std::ostringstream os;
-  bool first = true;
-  for (const auto& [prefix, m] : module.named_modules()) {
-    auto emit = [&](const auto& d) {
-      for (const auto& [n, t] : d) {
-        os << (first ? "" : ";") << (prefix.empty() ? n : prefix + "." + n) << ":[";
-        for (int64_t i = 0; i < t.dim(); ++i) os << (i ? ", " : "") << t.size(i);
-        os << "]";
-        first = false;
-      }
-    };
-    emit(m->named_parameters(false));
-    emit(m->named_buffers(false));
-  }
-  return os.str();
-}
-template <class M>
-int64_t count_params(const M& module) {
-  int64_t n = 0;
-  for (const auto& p : module.parameters()) n += p.numel();
-  return n;
-}
+using crisp::test::count_parameters;
+using crisp::test::state_dict_keys;
 
 // Finite differences for every `stride`-th element of every parameter of sum(f() * r).
 template <class M, class F>
@@ -102,34 +78,34 @@ void check_throws(F f, const std::vector<std::string>& parts) {
 
 TEST_CASE("ResnetGenerator and NLayerDiscriminator have the official keys and parameter counts", "[models][cyclegan]") {
   models::ResnetGenerator g9(3, 3);
-  CHECK(count_params(g9) == 11378179);
-  CHECK(keys_of(g9) == meta("keys.resnet_9blocks"));
+  CHECK(count_parameters(g9) == 11378179);
+  CHECK(state_dict_keys(g9) == meta("keys.resnet_9blocks"));
   CHECK(g9.state_dict().at("model.10.conv_block.5.weight").shape() == Shape{256, 256, 3, 3});
   CHECK(g9.state_dict().at("model.19.weight").shape() == Shape{256, 128, 3, 3});  // transposed conv: [in, out, k, k]
   CHECK(g9.state_dict().count("model.26.bias") == 1);
 
   models::ResnetGenerator g6(models::ResnetGeneratorOptions(3, 3).n_blocks(6));
-  CHECK(keys_of(g6) == meta("keys.resnet_6blocks"));
-  CHECK(count_params(g6) == std::stoll(meta("params.resnet_6blocks")));
+  CHECK(state_dict_keys(g6) == meta("keys.resnet_6blocks"));
+  CHECK(count_parameters(g6) == std::stoll(meta("params.resnet_6blocks")));
   for (const char* k : {"model.16.weight", "model.19.weight", "model.23.weight"}) CHECK(g6.state_dict().count(k) == 1);
 
   models::NLayerDiscriminator d(3);
-  CHECK(count_params(d) == 2764737);
-  CHECK(keys_of(d) == meta("keys.nlayer_3"));
+  CHECK(count_parameters(d) == 2764737);
+  CHECK(state_dict_keys(d) == meta("keys.nlayer_3"));
 
   // Variants: BatchNorm (no conv bias, running stats) with dropout, zero padding, 'none' norm.
-  CHECK(keys_of(models::ResnetGenerator(models::ResnetGeneratorOptions(3, 3)
+  CHECK(state_dict_keys(models::ResnetGenerator(models::ResnetGeneratorOptions(3, 3)
                                             .ngf(4)
                                             .n_blocks(2)
                                             .norm(nn::ResnetNorm::Batch)
                                             .use_dropout(true))) == meta("keys.resnet_batch_dropout"));
-  CHECK(keys_of(models::ResnetGenerator(
+  CHECK(state_dict_keys(models::ResnetGenerator(
             models::ResnetGeneratorOptions(3, 3).ngf(4).n_blocks(1).padding_type(nn::ResnetPadding::Zero))) ==
         meta("keys.resnet_zero"));
-  CHECK(keys_of(models::NLayerDiscriminator(
+  CHECK(state_dict_keys(models::NLayerDiscriminator(
             models::NLayerDiscriminatorOptions(3).ndf(4).n_layers(2).norm(nn::ResnetNorm::Batch))) ==
         meta("keys.nlayer_batch"));
-  CHECK(keys_of(models::NLayerDiscriminator(
+  CHECK(state_dict_keys(models::NLayerDiscriminator(
             models::NLayerDiscriminatorOptions(1).ndf(4).n_layers(1).norm(nn::ResnetNorm::None))) ==
         meta("keys.nlayer_none_1"));
 }

@@ -13,7 +13,7 @@
 #include <crisp/models/vgg16.hpp>
 
 #include "../data/data_test_util.hpp"
-#include "golden_util.hpp"
+#include "../golden_util.hpp"
 
 namespace models = crisp::models;
 using crisp::Shape;
@@ -30,19 +30,7 @@ const std::string& meta(const std::string& key) { return golden_file().meta(key)
 const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
 TensorMap sub(const std::string& prefix) { return golden_file().sub(prefix); }
 using crisp::test::check_close;
-
-template <class M>
-std::string keys_of(const M& module) {
-  std::ostringstream os;
-  bool first = true;
-  for (const auto& [k, t] : module.named_parameters()) {
-    os << (first ? "" : ";") << k << ":[";
-    for (int64_t i = 0; i < t.dim(); ++i) os << (i ? ", " : "") << t.size(i);
-    os << "]";
-    first = false;
-  }
-  return os.str();
-}
+using crisp::test::state_dict_keys;
 
 template <class F>
 std::string error_of(F f) {
@@ -69,7 +57,7 @@ TEST_CASE("VGG16Features has torchvision's keys, shapes and parameter count", "[
   for (const auto& p : vgg.parameters()) n += p.numel();
   CHECK(n == 14714688);
   CHECK(std::to_string(n) == meta("params.vgg16_features"));
-  CHECK(keys_of(vgg) == meta("keys.vgg16_features"));
+  CHECK(state_dict_keys(vgg) == meta("keys.vgg16_features"));
   CHECK(vgg.named_buffers().size() == 0);  // the ImageNet mean / std are not state: torchvision has none
   CHECK(vgg->features->size() == 31);
   // Layer names and their features indices.

@@ -10,66 +10,27 @@
 #include <crisp/crisp.hpp>
 #include <crisp/nn/blocks.hpp>
 
+#include "../golden_util.hpp"
 #include "../ops/gradcheck_util.hpp"
 
 namespace nn = crisp::nn;
 using crisp::Shape;
 using crisp::Tensor;
-using TensorMap = std::map<std::string, Tensor<float>>;
+using crisp::test::TensorMap;
 
 namespace {
 
-const std::string kPath = std::string(CRISP_TEST_DATA_DIR) + "/golden/loss.safetensors";
-const TensorMap& golden() {
-  static const TensorMap g = crisp::io::load_safetensors(kPath);
-  return g;
+const crisp::test::GoldenFile& golden_file() {
+  static const crisp::test::GoldenFile f("loss.safetensors");
+  return f;
 }
-const std::map<std::string, std::string>& golden_meta() {
-  static const auto m = crisp::io::load_safetensors_metadata(kPath);
-  return m;
-}
-const Tensor<float>& G(const std::string& key) {
-  INFO("golden key " << key);
-  REQUIRE(golden().count(key) == 1);
-  return golden().at(key);
-}
-TensorMap sub(const std::string& prefix) {
-  TensorMap m;
-  for (const auto& [k, v] : golden())
-    if (k.rfind(prefix + ".", 0) == 0) m.emplace(k.substr(prefix.size() + 1), v);
-  return m;
-}
+const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
+TensorMap sub(const std::string& prefix) { return golden_file().sub(prefix); }
 void check_close(const Tensor<float>& got, const Tensor<float>& want, const std::string& what, double tol = 2e-5) {
-  INFO(what);
-  REQUIRE(got.defined());
-  REQUIRE(got.shape() == want.shape());
-  const auto a = got.to_vector(), b = want.to_vector();
-  double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i]))));
-  INFO("worst relative error " << worst);
-  CHECK(worst <= tol);
+  crisp::test::check_close(got, want, what, tol);
 }
+using crisp::test::state_dict_keys;
 
-// "name:[shape];..." in state_dict order (parameters then buffers per module), as the script.
-template <class M>
-std::string keys_of(const M& module) {
-  std::ostringstream os;
-  bool first = true;
-  for (const auto& [prefix, m] : module.named_modules()) {
-    auto emit = [&](const nn::OrderedDict<Tensor<float>>& d) {
-      for (const auto& [n, t] : d) {
-        os << (first ? "" : ";") << (prefix.empty() ? n : prefix + "." + n) << ":[";
-        for (int64_t i = 0; i < t.dim(); ++i) os << (i ? ", " : "") << t.size(i);
-        os << "]";
-        first = false;
-      }
-    };
-    emit(m->named_parameters(false));
-    emit(m->named_buffers(false));
-  }
-  return os.str();
-}
 std::vector<std::string> names_of(const nn::OrderedDict<Tensor<float>>& d) {
   std::vector<std::string> v;
   for (const auto& [n, t] : d) v.push_back(n);
@@ -136,11 +97,10 @@ TEST_CASE("ResnetBlock parameter names are the official CycleGAN keys") {
   };
   for (const auto& [name, opts] : variants) {
     INFO(name);
-    REQUIRE(golden_meta().count(std::string("keys.") + name) == 1);
-    CHECK(keys_of(nn::ResnetBlock(opts)) == golden_meta().at(std::string("keys.") + name));
+    CHECK(state_dict_keys(nn::ResnetBlock(opts)) == golden_file().meta(std::string("keys.") + name));
   }
-  CHECK(keys_of(nn::ResBlock(nn::ResBlockOptions(3))) == golden_meta().at("keys.resblock.k5"));
-  CHECK(keys_of(nn::ConvLSTMCell(3, 4, 3)) == golden_meta().at("keys.convlstm.ifog"));
+  CHECK(state_dict_keys(nn::ResBlock(nn::ResBlockOptions(3))) == golden_file().meta("keys.resblock.k5"));
+  CHECK(state_dict_keys(nn::ConvLSTMCell(3, 4, 3)) == golden_file().meta("keys.convlstm.ifog"));
 }
 
 TEST_CASE("ResnetBlock and ResBlock match PyTorch from the same weights") {

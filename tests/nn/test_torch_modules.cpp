@@ -10,70 +10,25 @@
 #include <crisp/crisp.hpp>
 #include <crisp/nn/nn.hpp>
 
+#include "../golden_util.hpp"
+
 namespace nn = crisp::nn;
 using crisp::Tensor;
-using TensorMap = std::map<std::string, Tensor<float>>;
+using crisp::test::TensorMap;
 
 namespace {
 
-const std::string kPath = std::string(CRISP_TEST_DATA_DIR) + "/golden/nn.safetensors";
-
-const TensorMap& golden() {
-  static const TensorMap g = crisp::io::load_safetensors(kPath);
-  return g;
+const crisp::test::GoldenFile& golden_file() {
+  static const crisp::test::GoldenFile f("nn.safetensors");
+  return f;
 }
-const Tensor<float>& G(const std::string& key) {
-  INFO("golden key " << key);
-  REQUIRE(golden().count(key) == 1);
-  return golden().at(key);
-}
-// The entries "<prefix>.<key>", keyed by <key>.
-TensorMap sub(const std::string& prefix) {
-  TensorMap m;
-  for (const auto& [k, v] : golden())
-    if (k.rfind(prefix + ".", 0) == 0) m.emplace(k.substr(prefix.size() + 1), v);
-  return m;
-}
-
+const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
+TensorMap sub(const std::string& prefix) { return golden_file().sub(prefix); }
+const std::string& meta(const std::string& key) { return golden_file().meta(key); }
 void check_close(const Tensor<float>& got, const Tensor<float>& want, const std::string& what, double tol = 1e-5) {
-  INFO(what);
-  REQUIRE(got.defined());
-  REQUIRE(got.shape() == want.shape());
-  const auto a = got.to_vector(), b = want.to_vector();
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double err = std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i])));
-    if (!(err <= worst)) worst = err, at = i;
-  }
-  INFO("worst relative error " << worst << " at flat index " << at);
-  CHECK(worst <= tol);
+  crisp::test::check_close(got, want, what, tol);
 }
-
-// "name:[shape];..." in PyTorch's state_dict order: per module, parameters then buffers.
-template <class M>
-std::string torch_keys(const M& module) {
-  std::ostringstream os;
-  bool first = true;
-  for (const auto& [prefix, m] : module.named_modules()) {
-    auto emit = [&](const nn::OrderedDict<Tensor<float>>& d) {
-      for (const auto& [n, t] : d) {
-        os << (first ? "" : ";") << (prefix.empty() ? n : prefix + "." + n) << ":" << t.shape();
-        first = false;
-      }
-    };
-    emit(m->named_parameters(false));
-    emit(m->named_buffers(false));
-  }
-  return os.str();
-}
-
-std::string meta(const std::string& key) {
-  static const auto m = crisp::io::load_safetensors_metadata(kPath);
-  INFO("metadata key " << key);
-  REQUIRE(m.count(key) == 1);
-  return m.at(key);
-}
+using crisp::test::state_dict_keys;
 
 // Loads the case's state dict, runs forward (with `f`), compares the output and the
 // gradients of sum(y * r) for the input and every parameter.
@@ -107,22 +62,22 @@ void norm_case(const std::string& c, M module, int train_steps) {
 }  // namespace
 
 TEST_CASE("state dict names and shapes equal PyTorch's") {
-  CHECK(torch_keys(nn::Conv2d(nn::Conv2dOptions(3, 8, 5).padding(2))) == meta("keys.conv2d"));
-  CHECK(torch_keys(nn::Conv2d(nn::Conv2dOptions(4, 6, {3, 2}).groups(2).bias(false))) ==
+  CHECK(state_dict_keys(nn::Conv2d(nn::Conv2dOptions(3, 8, 5).padding(2))) == meta("keys.conv2d"));
+  CHECK(state_dict_keys(nn::Conv2d(nn::Conv2dOptions(4, 6, {3, 2}).groups(2).bias(false))) ==
         meta("keys.conv2d_nobias_groups"));
-  CHECK(torch_keys(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(8, 3, 4).stride(2).padding(1))) ==
+  CHECK(state_dict_keys(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(8, 3, 4).stride(2).padding(1))) ==
         meta("keys.conv_transpose2d"));
-  CHECK(torch_keys(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(4, 6, 3).groups(2).bias(false))) ==
+  CHECK(state_dict_keys(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(4, 6, 3).groups(2).bias(false))) ==
         meta("keys.conv_transpose2d_groups"));
-  CHECK(torch_keys(nn::BatchNorm2d(5)) == meta("keys.batch_norm2d"));
-  CHECK(torch_keys(nn::BatchNorm2d(nn::BatchNorm2dOptions(5).affine(false))) == meta("keys.batch_norm2d_noaffine"));
-  CHECK(torch_keys(nn::BatchNorm2d(nn::BatchNorm2dOptions(5).track_running_stats(false))) ==
+  CHECK(state_dict_keys(nn::BatchNorm2d(5)) == meta("keys.batch_norm2d"));
+  CHECK(state_dict_keys(nn::BatchNorm2d(nn::BatchNorm2dOptions(5).affine(false))) == meta("keys.batch_norm2d_noaffine"));
+  CHECK(state_dict_keys(nn::BatchNorm2d(nn::BatchNorm2dOptions(5).track_running_stats(false))) ==
         meta("keys.batch_norm2d_notrack"));
-  CHECK(torch_keys(nn::InstanceNorm2d(5)) == meta("keys.instance_norm2d"));
-  CHECK(torch_keys(nn::InstanceNorm2d(nn::InstanceNorm2dOptions(5).affine(true).track_running_stats(true))) ==
+  CHECK(state_dict_keys(nn::InstanceNorm2d(5)) == meta("keys.instance_norm2d"));
+  CHECK(state_dict_keys(nn::InstanceNorm2d(nn::InstanceNorm2dOptions(5).affine(true).track_running_stats(true))) ==
         meta("keys.instance_norm2d_affine_track"));
-  CHECK(torch_keys(nn::Linear(7, 3)) == meta("keys.linear"));
-  CHECK(torch_keys(nn::Sequential(nn::Conv2d(3, 4, 3), nn::BatchNorm2d(4), nn::ReLU(),
+  CHECK(state_dict_keys(nn::Linear(7, 3)) == meta("keys.linear"));
+  CHECK(state_dict_keys(nn::Sequential(nn::Conv2d(3, 4, 3), nn::BatchNorm2d(4), nn::ReLU(),
                                   nn::Conv2d(nn::Conv2dOptions(4, 2, 1).bias(false)))) == meta("keys.sequential"));
 }
 

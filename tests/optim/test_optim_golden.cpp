@@ -12,34 +12,29 @@
 #include <crisp/crisp.hpp>
 #include <crisp/optim/optim.hpp>
 
+#include "../golden_util.hpp"
+
 namespace nn = crisp::nn;
 namespace optim = crisp::optim;
 using crisp::Tensor;
-using TensorMap = std::map<std::string, Tensor<float>>;
+using crisp::test::TensorMap;
 
 namespace {
 
 const std::string kPath = std::string(CRISP_TEST_DATA_DIR) + "/golden/optim.safetensors";
 
-const TensorMap& golden() {
-  static const TensorMap g = crisp::io::load_safetensors<float>(kPath);
-  return g;
+const crisp::test::GoldenFile& golden_file() {
+  static const crisp::test::GoldenFile f("optim.safetensors");
+  return f;
 }
+const TensorMap& golden() { return golden_file().tensors(); }
 const std::map<std::string, Tensor<double>>& golden64() {
   static const auto g = crisp::io::load_safetensors<double>(kPath);
   return g;
 }
-const Tensor<float>& G(const std::string& key) {
-  INFO("golden key " << key);
-  REQUIRE(golden().count(key) == 1);
-  return golden().at(key);
-}
-TensorMap sub(const std::string& prefix) {
-  TensorMap m;
-  for (const auto& [k, v] : golden())
-    if (k.rfind(prefix + ".", 0) == 0) m.emplace(k.substr(prefix.size() + 1), v);
-  return m;
-}
+const Tensor<float>& G(const std::string& key) { return golden_file().get(key); }
+TensorMap sub(const std::string& prefix) { return golden_file().sub(prefix); }
+
 // The distinct <case> names of keys "<area>.<case>.<...>".
 std::set<std::string> cases_in_file(const std::string& area, const std::set<std::string>& skip = {}) {
   std::set<std::string> out;

@@ -1,12 +1,15 @@
-// PyTorch-golden helpers shared by the model tests: one committed safetensors file (tensors and
-// metadata, written by tools/make_*_goldens.py) and the parity measure the models are held to.
+// PyTorch-golden helpers shared by the parity tests (nn, loss, optim, models): one committed
+// safetensors file (tensors and metadata, written by a tools/make_*_goldens.py script), the
+// parity measure, and the state-dict key list the scripts record for each module.
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include <crisp/io/safetensors.hpp>
@@ -62,9 +65,39 @@ inline void check_close(const Tensor<float>& got, const Tensor<float>& want, con
   REQUIRE(got.shape() == want.shape());
   const auto a = got.to_vector(), b = want.to_vector();
   double worst = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i]))));
+  size_t at = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double err = std::abs(double(a[i]) - double(b[i])) / (1.0 + std::abs(double(b[i])));
+    if (!(err <= worst)) worst = err, at = i;  // a NaN counts as the worst
+  }
+  INFO("worst relative error " << worst << " at flat index " << at);
   CHECK(worst <= tol);
+}
+
+// "name:[shape];..." in PyTorch's state_dict order (per module: parameters, then buffers), the
+// form the golden scripts store under "keys.*" metadata.
+template <class M>
+std::string state_dict_keys(const M& module) {
+  std::ostringstream os;
+  bool first = true;
+  for (const auto& [prefix, m] : module.named_modules()) {
+    auto emit = [&](const auto& tensors) {
+      for (const auto& [name, t] : tensors) {
+        os << (first ? "" : ";") << (prefix.empty() ? name : prefix + "." + name) << ":" << t.shape();
+        first = false;
+      }
+    };
+    emit(m->named_parameters(false));
+    emit(m->named_buffers(false));
+  }
+  return os.str();
+}
+
+template <class M>
+int64_t count_parameters(const M& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
 }
 
 }  // namespace crisp::test
