@@ -18,7 +18,7 @@
 #include <cuda_runtime.h>
 
 #include "crisp/backend/cuda/caching_allocator.hpp"
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 
 namespace crisp::cuda::native {
 

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "crisp/backend/cuda/elementwise.hpp"
+#include "crisp/backend/cuda/native/elementwise.hpp"
 #include "crisp/backend/cuda/caching_allocator.hpp"
 
 namespace crisp::cuda::native {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "crisp/backend/cuda/elementwise.hpp"
+#include "crisp/backend/cuda/native/elementwise.hpp"
 #include "crisp/crisp.hpp"
 #include "cuda_test_util.hpp"
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "crisp/backend/cpu/conv_im2col.hpp"
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 #include "crisp/backend/cuda/cudnn_conv.hpp"
 #include "crisp/backend/cuda/runtime.hpp"
 
