@@ -37,8 +37,9 @@ enum class UnaryOp : int {
   InRange,     // a <= x <= b ? 1 : 0
   LeakyStep,   // x > 0 ? 1 : a   (the derivative of leaky_relu)
   Softplus,    // log(1 + exp(x)), stable
+  Log1p,       // log(1 + x)
 };
-inline constexpr int kUnaryOpCount = static_cast<int>(UnaryOp::Softplus) + 1;
+inline constexpr int kUnaryOpCount = static_cast<int>(UnaryOp::Log1p) + 1;
 
 enum class BinaryOp : int {
   Add,
@@ -59,7 +60,7 @@ inline const char* to_string(UnaryOp op) {
   static constexpr const char* names[] = {"identity", "neg",     "abs",     "sign",    "relu",     "leaky_relu",
                                           "sigmoid",  "tanh",    "exp",     "log",     "sqrt",     "rsqrt",
                                           "square",   "reciprocal", "pow",  "clamp",   "affine",   "greater_than",
-                                          "in_range", "leaky_step", "softplus"};
+                                          "in_range", "leaky_step", "softplus", "log1p"};
   return names[static_cast<int>(op)];
 }
 inline const char* to_string(BinaryOp op) {
@@ -109,6 +110,7 @@ CRISP_HD T unary(T x, T a, T b) {
   else if constexpr (Op == UnaryOp::InRange) return x >= a && x <= b ? T(1) : T(0);
   else if constexpr (Op == UnaryOp::LeakyStep) return x > T(0) ? T(1) : a;
   else if constexpr (Op == UnaryOp::Softplus) return (x > T(0) ? x : T(0)) + log1p(exp(-abs(x)));
+  else if constexpr (Op == UnaryOp::Log1p) return log1p(x);
   else static_assert(Op != Op, "unhandled UnaryOp");
 }
 
@@ -143,7 +145,7 @@ decltype(auto) visit(UnaryOp op, F&& f) {
     CRISP_UNARY_CASE(Exp) CRISP_UNARY_CASE(Log) CRISP_UNARY_CASE(Sqrt) CRISP_UNARY_CASE(Rsqrt)
     CRISP_UNARY_CASE(Square) CRISP_UNARY_CASE(Reciprocal) CRISP_UNARY_CASE(PowScalar) CRISP_UNARY_CASE(Clamp)
     CRISP_UNARY_CASE(Affine) CRISP_UNARY_CASE(GreaterThan) CRISP_UNARY_CASE(InRange) CRISP_UNARY_CASE(LeakyStep)
-    CRISP_UNARY_CASE(Softplus)
+    CRISP_UNARY_CASE(Softplus) CRISP_UNARY_CASE(Log1p)
 #undef CRISP_UNARY_CASE
   }
   return f.template operator()<UnaryOp::Identity>();  // unreachable: every enumerator is a case
