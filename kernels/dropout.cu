@@ -1,8 +1,8 @@
 // Dropout-mask CUDA kernel. CPU twin: cpu::dropout_mask (backend/cpu/dropout.hpp): chunk k of
 // kDropoutChunk elements draws from Generator(seed + k) (xoshiro256** seeded by splitmix64,
 // tensor/generator.hpp), two 32-bit uniforms per draw, so both devices draw the identical mask.
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/softmax.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 

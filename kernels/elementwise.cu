@@ -2,7 +2,7 @@
 // functions of backend/elementwise_math.hpp, one instantiation per op (visit), so both devices
 // compute the same formula. CPU twins: cpu::copy / fill / cast / unary / binary
 // (backend/cpu/elementwise.hpp); tests/backend/cuda/test_elementwise_cuda.cpp compares them.
-#include "kernel_common.cuh"
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 
 namespace crisp::cuda::native {
 

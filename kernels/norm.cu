@@ -1,8 +1,8 @@
 // Normalisation CUDA kernels over a contiguous tensor viewed as [outer, groups, inner]. CPU twins:
 // cpu::norm_stats, norm_apply, norm_grad_sums, norm_grad_input (backend/cpu/norm.hpp): the same
 // two-pass variance in double and the same per-element formulas in T.
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/norm.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 

@@ -1,8 +1,8 @@
 // Optimiser-step CUDA kernels. CPU twins: cpu::adam_step and cpu::sgd_step (backend/cpu/optim.hpp):
 // the same T constants (adam_constants / sgd_constants, computed once on the host) and the same
 // order of operations per element.
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/optim.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 

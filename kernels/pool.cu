@@ -2,8 +2,8 @@
 // cpu::avg_pool2d_*, cpu::adaptive_avg_pool2d_* (backend/cpu/pool.hpp), with the same window
 // rules, scan order and sums (ATen's). Backward passes gather per input element, in the order the
 // CPU scatters, so they are deterministic and match it to rounding.
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/spatial.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 

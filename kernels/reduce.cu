@@ -1,7 +1,7 @@
 // Reduction and index CUDA kernels. CPU twins: cpu::sum_into and cpu::arg_extremum
 // (backend/cpu/reduce.hpp), cpu::scatter_along and cpu::gather_along (backend/cpu/index.hpp).
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/reduce.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 

@@ -3,8 +3,8 @@
 // all three that gathers each input element's outputs through inverted maps. CPU twins:
 // cpu::pad2d_* (backend/cpu/pad.hpp), cpu::resize_nearest_* and cpu::resize_bilinear_*
 // (backend/cpu/resize.hpp); the backward sums in the CPU's scatter order (output row, then column).
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/spatial.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 

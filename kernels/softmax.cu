@@ -1,7 +1,7 @@
 // Softmax / log-softmax CUDA kernel. CPU twin: cpu::softmax (backend/cpu/softmax.hpp): the same
 // max, the exponentials of (x - max) summed in double in index order, the same final formula.
+#include "kernel_common.cuh"  // first: launch() and, emulated, CUDA itself
 #include "crisp/backend/cuda/native/softmax.hpp"
-#include "kernel_common.cuh"
 
 namespace crisp::cuda::native {
 
