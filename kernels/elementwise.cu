@@ -3,7 +3,7 @@
 // CPU references: cpu::map / cpu::fill (backend/cpu/elementwise.hpp), sum_into (reduce.hpp),
 // crisp::l1_loss, optim::Adam, crisp::softmax — tests/backend/cuda/test_elementwise_cuda.cpp
 // compares each launcher with them.
-#include <cuda_runtime.h>
+#include "cuda_compat.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -183,15 +183,13 @@ void copy_strided(const StridedDesc& dd, T* dst, const StridedDesc& sd, const T*
   if (n == 0) return;
   CRISP_CHECK(sd.ndim == dd.ndim, ValueError, "cuda::copy_strided", "expected source and destination of equal rank, got ",
               sd.ndim, " and ", dd.ndim);
-  copy_strided_kernel<T><<<grid_for(n), kThreads, 0, stream>>>(dd, dst, sd, src, n);
-  CRISP_CUDA_CHECK_LAUNCH("copy_strided_kernel");
+  launch("copy_strided_kernel", copy_strided_kernel<T>, grid_for(n), kThreads, 0, stream, dd, dst, sd, src, n);
 }
 template <class T>
 void fill_strided(const StridedDesc& dd, T* dst, T value, cudaStream_t stream) {
   const int64_t n = numel_of(dd);
   if (n == 0) return;
-  fill_strided_kernel<T><<<grid_for(n), kThreads, 0, stream>>>(dd, dst, value, n);
-  CRISP_CUDA_CHECK_LAUNCH("fill_strided_kernel");
+  launch("fill_strided_kernel", fill_strided_kernel<T>, grid_for(n), kThreads, 0, stream, dd, dst, value, n);
 }
 template void copy_strided<float>(const StridedDesc&, float*, const StridedDesc&, const float*, cudaStream_t);
 template void copy_strided<double>(const StridedDesc&, double*, const StridedDesc&, const double*, cudaStream_t);
@@ -206,39 +204,40 @@ void binary(BinaryOp op, int64_t n, const StridedDesc& out_shape, float* out, co
               "cuda::binary", "expected operands described over the output's ", out_shape.ndim, " dims, got ranks ",
               a.ndim, " and ", b.ndim);
   if (n == 0) return;
-  binary_kernel<<<grid_for(n), kThreads, 0, stream>>>(op, n, out, a, pa, b, pb);
-  CRISP_CUDA_CHECK_LAUNCH("binary_kernel");
+  launch("binary_kernel", binary_kernel, grid_for(n), kThreads, 0, stream, op, n, out, a, pa, b, pb);
 }
 
 void unary(UnaryOp op, const StridedDesc& out_shape, float* out, const StridedDesc& a, const float* pa,
            cudaStream_t stream) {
   const int64_t n = numel_of(out_shape);
   if (n == 0) return;
-  unary_kernel<<<grid_for(n), kThreads, 0, stream>>>(op, n, out, a, pa);
-  CRISP_CUDA_CHECK_LAUNCH("unary_kernel");
+  launch("unary_kernel", unary_kernel, grid_for(n), kThreads, 0, stream, op, n, out, a, pa);
 }
 
 void axpby(int64_t n, float alpha, const float* a, float beta, const float* b, float* out, cudaStream_t stream) {
   if (n == 0) return;
-  axpby_kernel<<<grid_for(n), kThreads, 0, stream>>>(n, alpha, a, beta, b, out);
-  CRISP_CUDA_CHECK_LAUNCH("axpby_kernel");
+  launch("axpby_kernel", axpby_kernel, grid_for(n), kThreads, 0, stream, n, alpha, a, beta, b, out);
 }
 
 void relu_backward(int64_t n, const float* grad_out, const float* x, float* grad_in, cudaStream_t stream) {
   if (n == 0) return;
-  relu_backward_kernel<<<grid_for(n), kThreads, 0, stream>>>(n, grad_out, x, grad_in);
-  CRISP_CUDA_CHECK_LAUNCH("relu_backward_kernel");
+  launch("relu_backward_kernel", relu_backward_kernel, grid_for(n), kThreads, 0, stream, n, grad_out, x, grad_in);
 }
 
 namespace {
 void reduce(int mode, int64_t n, const float* x, const float* y, double scale, float* out, cudaStream_t stream) {
-  auto* partial = static_cast<double*>(
-      caching_allocator().allocate(kReduceBlocks * sizeof(double), current_device(), stream));
-  reduce_partial_kernel<<<kReduceBlocks, kThreads, 0, stream>>>(mode, n, x, y, partial);
-  reduce_final_kernel<<<1, kThreads, 0, stream>>>(partial, kReduceBlocks, scale, out);
-  const cudaError_t launch = cudaPeekAtLastError();
+  // Up to kReduceBlocks partial sums; fewer for small n (the block count depends on n only, so
+  // the summation order, hence the result, is still fixed for a given n).
+  const int blocks = int(std::min<int64_t>(kReduceBlocks, std::max<int64_t>(1, (n + kThreads - 1) / kThreads)));
+  auto* partial = static_cast<double*>(caching_allocator().allocate(blocks * sizeof(double), current_device(), stream));
+  try {
+    launch("reduce_partial_kernel", reduce_partial_kernel, blocks, kThreads, 0, stream, mode, n, x, y, partial);
+    launch("reduce_final_kernel", reduce_final_kernel, 1, kThreads, 0, stream, partial, blocks, scale, out);
+  } catch (...) {
+    caching_allocator().deallocate(partial);
+    throw;
+  }
   caching_allocator().deallocate(partial);  // stream-ordered reuse
-  CRISP_CUDA_CHECK(launch);
 }
 }  // namespace
 
@@ -255,16 +254,14 @@ void adam_step(int64_t n, float* param, const float* grad, float* exp_avg, float
   if (n == 0) return;
   const float bc1 = float(1.0 - std::pow(double(beta1), double(step)));
   const float bc2_sqrt = float(std::sqrt(1.0 - std::pow(double(beta2), double(step))));
-  adam_kernel<<<grid_for(n), kThreads, 0, stream>>>(n, param, grad, exp_avg, exp_avg_sq, lr, beta1, beta2, eps,
-                                                     weight_decay, bc1, bc2_sqrt);
-  CRISP_CUDA_CHECK_LAUNCH("adam_kernel");
+  launch("adam_kernel", adam_kernel, grid_for(n), kThreads, 0, stream, n, param, grad, exp_avg, exp_avg_sq, lr, beta1,
+         beta2, eps, weight_decay, bc1, bc2_sqrt);
 }
 
 void softmax_lastdim(int64_t rows, int64_t cols, const float* x, float* y, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return;
   CRISP_CHECK(rows <= INT32_MAX, ValueError, "cuda::softmax_lastdim", "expected fewer than 2^31 rows, got ", rows);
-  softmax_kernel<<<unsigned(rows), kThreads, 0, stream>>>(cols, x, y);
-  CRISP_CUDA_CHECK_LAUNCH("softmax_kernel");
+  launch("softmax_kernel", softmax_kernel, unsigned(rows), kThreads, 0, stream, cols, x, y);
 }
 
 }  // namespace crisp::cuda::native

@@ -4,7 +4,7 @@
 // double and int64_t (copy, fill) and float (arithmetic).
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 
