@@ -1,15 +1,10 @@
 // What every kernel file in kernels/ shares (its first include): the one launch function (no
-// <<<...>>> anywhere else; cuda_compat.hpp's when present, so the same source runs emulated), the
+// <<<...>>> anywhere: cuda_compat.hpp's launch, so the same source runs emulated on the host), the
 // grid-size rule of the grid-stride loops, the offset of a linear index in a strided operand, a
 // fixed-order block sum in double, and small device arrays uploaded on a stream.
 #pragma once
 
-#if __has_include("cuda_compat.hpp")
 #include "cuda_compat.hpp"  // launch(), and the host emulation of CUDA under CRISP_CUDA_EMULATION
-#define CRISP_HAVE_CUDA_COMPAT 1
-#else
-#include <cuda_runtime.h>
-#endif
 
 #include <algorithm>
 #include <cstdint>
@@ -22,18 +17,6 @@
 
 namespace crisp::cuda {
 
-#if !defined(CRISP_HAVE_CUDA_COMPAT)
-// kernel<<<grid, block, smem, stream>>>(args...), then a launch error becomes a CudaError naming
-// the kernel (the same contract as cuda_compat.hpp's launch, which replaces this one).
-template <class... KArgs, class... Args>
-void launch(const char* name, void (*kernel)(KArgs...), dim3 grid, dim3 block, size_t smem, cudaStream_t stream,
-            Args&&... args) {
-  kernel<<<grid, block, smem, stream>>>(std::forward<Args>(args)...);
-  const cudaError_t e = cudaPeekAtLastError();
-  if (e != cudaSuccess)
-    detail::throw_cuda(e, ::crisp::detail::str_cat("launch of ", name).c_str(), __FILE__, __LINE__);
-}
-#endif
 
 namespace kern {
 

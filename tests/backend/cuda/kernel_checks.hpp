@@ -262,9 +262,9 @@ void check_softmax_dropout(int64_t outer, int64_t n, int64_t inner, int64_t mask
     check_close(dy.host(), values(y), tol<T>(), log ? "log_softmax" : "softmax");
   }
   for (double p : {0.0, 0.3, 0.9}) {
-    std::vector<T> want(size_t(mask_n));
+    std::vector<T> want(static_cast<size_t>(mask_n));
     cpu::dropout_mask<T>(want.data(), mask_n, seed + 7, p);
-    Buf<T> dm(size_t(mask_n));
+    Buf<T> dm(static_cast<size_t>(mask_n));
     dm.poison();
     cuda::native::dropout_mask<T>(dm.get(), mask_n, seed + 7, p, nullptr);
     INFO("dropout p = " << p);

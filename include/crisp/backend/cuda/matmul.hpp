@@ -3,7 +3,7 @@
 // exact FP32 (no TF32).
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include "crisp/backend/cuda/runtime.hpp"
 #include "crisp/backend/gemm_batch.hpp"

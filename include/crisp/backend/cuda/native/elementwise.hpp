@@ -5,7 +5,7 @@
 // float and double (copy, fill, cast also int64_t).
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 // affine map and the input gradient. Device pointers, per-group arrays in double; float and double data.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include "crisp/backend/geometry.hpp"
 

@@ -2,7 +2,7 @@
 // updates of one contiguous parameter. Device pointers; float and double.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 

@@ -3,7 +3,7 @@
 // and the scatter / gather of one element per row along a dim. Device pointers; float and double.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 

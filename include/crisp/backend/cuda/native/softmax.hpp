@@ -1,7 +1,7 @@
 // Launchers of the softmax and dropout-mask CUDA kernels (kernels/softmax.cu, kernels/dropout.cu).
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 

@@ -4,7 +4,7 @@
 // order) instead of scattering with atomics, so they are deterministic.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 
