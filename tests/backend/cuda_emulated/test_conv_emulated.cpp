@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 #include "crisp/backend/cuda/runtime_api.hpp"
 
 namespace {
@@ -187,7 +187,7 @@ void require_within(const Directions& d, ConvMath m, const ConvShape& s, bool wg
   INFO("worst error / bound: fprop " << d.fprop.worst_ratio << " dgrad " << d.dgrad.worst_ratio << " wgrad "
                                      << d.wgrad.worst_ratio);
   INFO("relative L2: fprop " << d.fprop.rel_l2 << " dgrad " << d.dgrad.rel_l2 << " wgrad " << d.wgrad.rel_l2);
-  // The documented tolerances of the tensor-core paths (conv_launch.hpp), and a floor showing the
+  // The documented tolerances of the tensor-core paths (backend/cuda/native/conv.hpp), and a floor showing the
   // rounding really happened (a math mode that is accepted and ignored fails there).
   const double documented = m == ConvMath::FP32 ? 1e-5 : m == ConvMath::TF32 ? 2e-3 : 1.5e-2;
   const double floor = m == ConvMath::FP32 ? -1.0 : m == ConvMath::TF32 ? 1e-5 : 1e-4;
