@@ -8,7 +8,7 @@ namespace crisp::cuda::native {
 namespace {
 
 // Reductions longer than this are split over several blocks per output when outputs are few.
-constexpr int64_t kChunk = 1 << 16;
+constexpr int64_t kChunk = 1 << 13;
 
 // CPU twin: cpu::sum_into. Block (k, c) sums chunk c of output k's reduced range, each thread a
 // fixed stride of it, then a fixed tree: the result depends on the sizes only, never on timing.
