@@ -138,11 +138,13 @@ inline const char*& current_kernel() {
 inline Warp& this_warp() { return *this_thread.block->warps[size_t(this_thread.linear / 32)]; }
 
 // The warp's lanes must all be here and named by the mask (see the header comment). Returns the
-// warp; the caller uses exchange buffer `*buffer`.
-inline Warp& enter_collective(unsigned mask, const char* op, int* buffer = nullptr) {
+// warp; the caller uses exchange buffer `*buffer`. `*live_lanes`: the lanes taking part (read on
+// entry: after the warp barrier a lane may already have returned from the kernel).
+inline Warp& enter_collective(unsigned mask, const char* op, int* buffer = nullptr, unsigned* live_lanes = nullptr) {
   if (buffer) *buffer = int(this_thread.collectives++ & 1u);
   Warp& w = this_warp();
   const unsigned live = w.live.load(std::memory_order_acquire);
+  if (live_lanes) *live_lanes = live;
   if ((mask & live) != live || !(mask >> this_thread.lane & 1u)) {
     char msg[160];
     std::snprintf(msg, sizeof msg, "%s with mask 0x%08x while the warp's live lanes are 0x%08x (partial-warp "
@@ -240,13 +242,14 @@ template <class T, class Src>
 T warp_exchange(unsigned mask, T v, const char* op, Src src) {
   static_assert(std::is_trivially_copyable_v<T> && sizeof(T) <= sizeof(uint64_t), "shuffle of a type over 8 bytes");
   int buf;
-  Warp& w = enter_collective(mask, op, &buf);
+  unsigned live;
+  Warp& w = enter_collective(mask, op, &buf, &live);
   const int lane = this_thread.lane;
   std::memcpy(&w.value[buf][lane], &v, sizeof(T));
   w.sync.arrive_and_wait();
   const int from = src(lane);
   if (from >= 0) {
-    if (from >= w.size || !(w.live.load(std::memory_order_acquire) >> from & 1u)) fail("shuffle from an inactive lane");
+    if (from >= w.size || !(live >> from & 1u)) fail("shuffle from an inactive lane");
     std::memcpy(&v, &w.value[buf][from], sizeof(T));
   }
   return v;
@@ -281,11 +284,11 @@ T __shfl_up_sync(unsigned mask, T v, unsigned delta, int width = warpSize) {
 inline unsigned __ballot_sync(unsigned mask, int predicate) {
   using namespace crisp::cuda::emulation;
   int buf;
-  Warp& w = enter_collective(mask, "__ballot_sync", &buf);
+  unsigned live;
+  Warp& w = enter_collective(mask, "__ballot_sync", &buf, &live);
   w.value[buf][this_thread.lane] = predicate != 0;
   w.sync.arrive_and_wait();
   unsigned bits = 0;
-  const unsigned live = w.live.load(std::memory_order_acquire);
   for (int l = 0; l < w.size; ++l)
     if ((mask & live) >> l & 1u && w.value[buf][l]) bits |= 1u << l;
   return bits;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "crisp/backend/cuda/caching_allocator.hpp"
 #include "crisp/backend/cuda/native/conv.hpp"
 #include "crisp/backend/cuda/runtime_api.hpp"
 
@@ -223,7 +224,17 @@ TEST_CASE("emulated implicit-GEMM conv: split-K wgrad reduces every slice once",
   dev.multiprocessor_count = 4;  // one 64x64 tile, K = 512: min(8 / 1, 512 / 128, 64) = 4 splits
   std::mt19937 rng(15);
   const ConvShape s = split_k();
-  for (ConvMath m : kMaths) require_within(run(s, m, rng, true), m, s, true);
+  auto& alloc = crisp::cuda::caching_allocator();
+  for (ConvMath m : kMaths) {
+    alloc.reset_peak_stats();
+    const auto before = alloc.stats();
+    require_within(run(s, m, rng, true), m, s, true);
+    // The workspace held 4 partial results of dw (8 x 27 floats each): the launcher did split.
+    const auto after = alloc.stats();
+    CHECK(after.peak_allocated_bytes - before.allocated_bytes ==
+          int64_t(crisp::cuda::CachingAllocator::round_size(4 * 8 * 27 * sizeof(float))));
+    CHECK(after.allocated_bytes == before.allocated_bytes);  // and gave it back
+  }
   dev.multiprocessor_count = sms;
 }
 
