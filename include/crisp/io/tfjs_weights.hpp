@@ -112,6 +112,26 @@ inline double tfjs_number(const TfjsContext& ctx, const nlohmann::json& q, const
 inline TfjsManifest parse_tfjs_manifest(const TfjsContext& ctx, const char* text, size_t n) {
   using nlohmann::json;
   if (n > kTfjsMaxManifestBytes) ctx.fail("manifest is ", n, " bytes, more than the limit of ", kTfjsMaxManifestBytes);
+  // Nesting is checked before parsing too, so that a hostile manifest cannot make the parser
+  // build (and tear down) a deeply nested document.
+  {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < n; ++i) {
+      const char ch = text[i];
+      if (in_string) {
+        if (escaped) escaped = false;
+        else if (ch == '\\') escaped = true;
+        else if (ch == '"') in_string = false;
+      } else if (ch == '"') {
+        in_string = true;
+      } else if (ch == '[' || ch == '{') {
+        if (++depth > kMaxJsonDepth) ctx.fail("manifest JSON is nested deeper than ", kMaxJsonDepth, " levels");
+      } else if (ch == ']' || ch == '}') {
+        --depth;
+      }
+    }
+  }
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
   bool too_deep = false;
