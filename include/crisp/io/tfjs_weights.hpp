@@ -27,14 +27,12 @@
 // [out, in, kh, kw], depthwise as a grouped conv [C * M, 1, kh, kw] (output channel c * M + m, as
 // TensorFlow orders them) and Linear [out, in]. tfjs_to_crisp_layout converts.
 
-#include <sys/stat.h>
-
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <limits>
 #include <map>
 #include <set>

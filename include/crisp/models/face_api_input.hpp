@@ -10,8 +10,10 @@
 // float once, as the tfjs CPU kernel does. Not differentiable: it prepares inputs (the networks'
 // forward is); any value range works (resizing and zero padding are linear).
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "crisp/tensor/tensor.hpp"
