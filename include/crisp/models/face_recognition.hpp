@@ -182,7 +182,7 @@ class FaceRecognitionNetImplT : public nn::ModuleT<T> {
     // (x * 255 - mean) / 255 = x - mean / 255.
     Tensor<T> mean = Tensor<T>::empty({1, 3, 1, 1});
     for (int c = 0; c < 3; ++c) mean.data()[c] = static_cast<T>(kMeanRgb[static_cast<size_t>(c)] / 255.0);
-    Tensor<T> y = relu(conv32_down(sub(x, mean)));
+    Tensor<T> y = relu(conv32_down(sub(x, mean.to(x.device()))));
     size_t i = 0;
     if (keep(i++, y)) return out;
     y = max_pool2d(y, 3, 2);

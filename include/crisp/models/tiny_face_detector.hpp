@@ -126,7 +126,7 @@ class TinyFaceDetectorImplT : public nn::ModuleT<T> {
                 x.defined() ? x.shape() : Shape{});
     Tensor<T> mean = Tensor<T>::empty({1, 3, 1, 1});
     for (int c = 0; c < 3; ++c) mean.data()[c] = static_cast<T>(kMeanRgb[static_cast<size_t>(c)] / 255.0);
-    Tensor<T> y = leaky(conv0(sub(x, mean)));
+    Tensor<T> y = leaky(conv0(sub(x, mean.to(x.device()))));
     y = max_pool_same(y, 2);
     for (size_t k = 0; k < depthwise_.size(); ++k) {
       y = leaky(pointwise_[k](depthwise_[k](y)));
