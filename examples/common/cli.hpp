@@ -17,6 +17,9 @@
 #include <crisp/data/dataset.hpp>
 #include <crisp/tensor/device.hpp>
 #include <crisp/tensor/error.hpp>
+#if defined(CRISP_WITH_CUDA)
+#include <crisp/backend/cuda/runtime.hpp>
+#endif
 
 #include <cstdint>
 #include <exception>
@@ -77,10 +80,15 @@ inline Device parse_device(const std::string& s, const std::string& program) {
       index = std::stoi(n);
     }
 #if defined(CRISP_WITH_CUDA)
+    const int visible = cuda::device_count();
+    CRISP_CHECK(index < visible, Error, program, "--device ", s, ": ",
+                visible == 0 ? std::string("no CUDA device is visible to this process (no GPU, or no driver)")
+                             : "only " + std::to_string(visible) + " CUDA device(s) are visible",
+                "; use --device cpu");
     return Device::cuda(index);
 #else
     (void)index;
-    throw ValueError(program + ": --device " + s +
+    throw Error(program + ": --device " + s +
                      " asked for CUDA, but this program was built without CUDA (configure with "
                      "-DCRISP_WITH_CUDA=ON on a machine with nvcc and cuDNN); use --device cpu");
 #endif

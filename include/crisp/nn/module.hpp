@@ -238,6 +238,10 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
   // modules' members, an optimiser's parameter list) sees the new device. Tensors that share
   // storage keep sharing it. A build without CUDA refuses a CUDA device (Storage throws).
   virtual void to(Device device) {
+#if !defined(CRISP_WITH_CUDA)
+    CRISP_CHECK(device.is_cpu(), Error, "Module::to",
+                "this build of crisp has no CUDA backend (CRISP_WITH_CUDA=OFF); expected Device::cpu(), got ", device);
+#endif
     NoGradGuard no_grad;
     std::map<const Storage<T>*, std::shared_ptr<Storage<T>>> moved;
     auto move = [&](TensorImpl<T>& impl) {

@@ -11,6 +11,10 @@ namespace crisp {
 template <class T>
 Tensor<T> Tensor<T>::to(Device device) const {
   if (device == this->device()) return *this;
+#if !defined(CRISP_WITH_CUDA)
+  CRISP_CHECK(device.is_cpu(), Error, "Tensor::to",
+              "crisp was built without CUDA (CRISP_WITH_CUDA=OFF): cannot move tensor to ", device);
+#endif
   const Tensor<T> s = crisp::contiguous(detach());
   Tensor<T> y = Tensor<T>::empty(s.shape(), device);  // a build without CUDA refuses a device here
   backend::transfer(y, s);

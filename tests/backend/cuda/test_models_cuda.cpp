@@ -103,7 +103,7 @@ TEST_CASE("one train step of every model on the device equals the CPU step") {
     });
     check_step<FaceParsingNet>("FaceParsingNet", a, b, [](FaceParsingNet& n, Device d) {
       const Tensor<float> x = input({2, 3, 16, 16}, 6, d);
-      Tensor<int64_t> target = cast<int64_t>(mul(input({2, 16, 16}, 7, Device::cpu()), 3.99f)).to(d);
+      Tensor<int64_t> target = cast<int64_t>(input({2, 16, 16}, 7, Device::cpu()) * 3.99f).to(d);
       return loss::cross_entropy(n(x), target, from_vector<float>({1.f, 2.f, 1.f, 0.5f}).to(d));
     });
   }
@@ -119,7 +119,7 @@ TEST_CASE("one train step of every model on the device equals the CPU step") {
   {
     auto [a, b] = twins([] { return VGG16Features(models::VGG16FeaturesOptions().width_divisor(16)); });
     check_step<VGG16Features>("VGG16Features", a, b, [](VGG16Features& n, Device d) {
-      auto f = n(input({1, 3, 32, 32}, 10, d), {"relu2_2", "pool3"});
+      auto f = n->forward(input({1, 3, 32, 32}, 10, d), std::vector<std::string>{"relu2_2", "pool3"});
       return add(mean(f["relu2_2"]), mean(f["pool3"]));
     });
   }
