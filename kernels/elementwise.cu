@@ -2,7 +2,8 @@
 // and fill, binary / unary maps, relu backward, sum, l1 loss, Adam, softmax over the last dim.
 // CPU references: cpu::map / cpu::fill (backend/cpu/elementwise.hpp), sum_into (reduce.hpp),
 // crisp::l1_loss, optim::Adam, crisp::softmax — tests/backend/cuda/test_elementwise_cuda.cpp
-// compares each launcher with them.
+// compares each launcher with them on a device; tests/backend/cuda_emulated/
+// test_elementwise_emulated.cpp runs this source on the CPU (kernels/cuda_compat.hpp).
 #include "cuda_compat.hpp"
 
 #include <algorithm>
