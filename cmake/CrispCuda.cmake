@@ -36,7 +36,18 @@ if(CRISP_CUDA_ENABLED)
   target_link_libraries(crisp_cuda PUBLIC crisp CUDA::cudart CUDA::cublas ${CRISP_CUDNN_LIBRARY})
   target_include_directories(crisp_cuda PUBLIC $<BUILD_INTERFACE:${CRISP_CUDNN_INCLUDE_DIR}>)
   target_compile_definitions(crisp_cuda PUBLIC CRISP_WITH_CUDA=1)
-  target_compile_options(crisp_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -Xptxas=-warn-spills>)
+  target_compile_options(crisp_cuda PRIVATE "$<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr>")
+  # The ptxas gate: a register spill or any local memory (stack frame) in a kernel fails the build.
+  # The kernels are written to live in registers and shared memory; a spill is a silent slowdown
+  # that no test on the CPU can see. --warning-as-error turns exactly ptxas's warnings into errors
+  # (nvcc's -Werror all-warnings would too, but also every front-end warning).
+  option(CRISP_CUDA_PTXAS_GATE "Fail the CUDA build on register spills or local memory in kernels" ON)
+  if(CRISP_CUDA_PTXAS_GATE)
+    target_compile_options(crisp_cuda PRIVATE
+                           "$<$<COMPILE_LANGUAGE:CUDA>:-Xptxas=-warn-spills,-warn-lmem-usage,--warning-as-error>")
+  else()
+    target_compile_options(crisp_cuda PRIVATE "$<$<COMPILE_LANGUAGE:CUDA>:-Xptxas=-warn-spills,-warn-lmem-usage>")
+  endif()
   message(STATUS "crisp: CUDA backend ON (nvcc ${CMAKE_CUDA_COMPILER_VERSION}, arch ${CMAKE_CUDA_ARCHITECTURES}, "
                  "cuDNN ${CRISP_CUDNN_LIBRARY})")
 else()

@@ -10,7 +10,9 @@
 //   wgrad     O/g        C/g*kh*kw   N*P*Q (split)   dy[n, o, p, q]          x patch
 //
 // CPU reference: crisp's own cpu::conv2d_forward / _backward_data / _backward_weight
-// (include/crisp/backend/cpu/conv.hpp); tests/backend/cuda/test_conv_cuda.cpp compares them.
+// (include/crisp/backend/cpu/conv.hpp); tests/backend/cuda/test_conv_cuda.cpp compares them on a
+// device, tests/backend/cuda_emulated/test_conv_emulated.cpp runs this source on the CPU
+// (kernels/cuda_compat.hpp) against a double-precision direct convolution.
 #include "cuda_compat.hpp"
 
 #include <algorithm>

@@ -109,7 +109,8 @@ __device__ __forceinline__ void mma_m16n8k16_bf16(float* acc, const uint32_t* a,
 // Launches kernel<<<grid, block, dynamic_smem_bytes, stream>>>(args...) and throws CudaError
 // naming `kernel_name` when the launch is rejected (bad configuration, no device, ...). Under
 // emulation the same checks apply (block of 1..1024 threads, grid.y/z <= 65535, dynamic shared
-// memory within the device's opt-in limit) and the grid has run when it returns.
+// memory <= 48 KiB unless cudaFuncSetAttribute raised the kernel's limit) and the grid has run
+// when it returns.
 template <class... Params, class... Args>
 void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t dynamic_smem_bytes,
             cudaStream_t stream, Args&&... args) {
@@ -122,7 +123,7 @@ void launch(const char* kernel_name, void (*kernel)(Params...), dim3 grid, dim3 
   const unsigned long long threads = 1ull * block.x * block.y * block.z;
   const bool ok = threads >= 1 && threads <= unsigned(dev.max_threads_per_block) && block.z <= 64 && grid.x >= 1 &&
                   grid.y >= 1 && grid.z >= 1 && grid.x <= 0x7fffffffu && grid.y <= 65535 && grid.z <= 65535 &&
-                  dynamic_smem_bytes <= size_t(dev.max_shared_memory_per_block_optin);
+                  dynamic_smem_bytes <= emulation::max_dynamic_shared_memory(reinterpret_cast<const void*>(kernel));
   if (!ok) {
     emulation::set_launch_error(cudaErrorInvalidConfiguration);
   } else {

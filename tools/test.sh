@@ -5,15 +5,19 @@
 #   bash tools/test.sh              Release build in build/ (benchmarks compiled, not run)
 #   bash tools/test.sh --sanitize   AddressSanitizer + UBSan build in build-asan/ of the library
 #                                   layers' tests (no package, model, example or CUDA builds)
+#   bash tools/test.sh --tsan       ThreadSanitizer build in build-tsan/ of the emulated CUDA
+#                                   convolution test alone (kernels run as threads on the CPU)
 #
 # Exits non-zero on the first failure.
 set -euo pipefail
 
 sanitize=0
+tsan=0
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    --tsan) tsan=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "tools/test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -37,6 +41,24 @@ if ((${#missing[@]})); then
 fi
 
 # ---- configure, build, test ----------------------------------------------------------------
+if ((tsan)); then
+  # One test program: the implicit-GEMM kernels emulated with one std::thread per CUDA thread, so
+  # a missing __syncthreads is a data race that TSan reports (and halts on).
+  build_dir=build-tsan
+  target=backend_cuda_emulated_test_conv_emulated
+  echo "==> configuring $build_dir/"
+  cmake -S . -B "$build_dir" -DCRISP_BUILD_TESTS=ON -DCRISP_BUILD_EXAMPLES=OFF -DCRISP_BUILD_BENCHMARKS=OFF \
+    -DCRISP_WITH_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
+    -DCRISP_SANITIZE=thread
+  echo "==> building $target with $jobs jobs"
+  cmake --build "$build_dir" --target "$target" --parallel "$jobs"
+  echo "==> running $target under ThreadSanitizer"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}"
+  # [tsan]: the cases that take every barrier and warp collective (see the test file).
+  "$build_dir/tests/backend/cuda_emulated/$target" "[tsan]"
+  echo "==> ThreadSanitizer found no race ($build_dir/)"
+  exit 0
+fi
 if ((sanitize)); then
   build_dir=build-asan
   # -O0 -g1 (line tables only): on 2 cores the sanitized build takes ~7 minutes instead of 16 at

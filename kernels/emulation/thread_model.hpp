@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <climits>
 #include <bit>
 #include <cstddef>
@@ -33,6 +34,7 @@
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 // ---- built-in vector types and thread coordinates (global, as CUDA declares them) -----------
@@ -80,12 +82,21 @@ class Barrier {
       return;
     }
     if (drop) return;
-    while (phase_.load(std::memory_order_acquire) == phase) futex(FUTEX_WAIT_PRIVATE, phase);
+    // A barrier that some thread of the block never reaches (a __syncthreads in divergent code)
+    // would hang the test until CTest's timeout: give up after two minutes without progress.
+    int timeouts = 0;
+    while (phase_.load(std::memory_order_acquire) == phase)
+      if (futex(FUTEX_WAIT_PRIVATE, phase, 5) != 0 && errno == ETIMEDOUT && ++timeouts == 24 &&
+          phase_.load(std::memory_order_acquire) == phase)
+        stuck();
   }
-  void futex(int op, uint32_t value) {
+  long futex(int op, uint32_t value, int timeout_s = 0) {
     static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(&phase_), op, value, nullptr, nullptr, 0);
+    timespec timeout{timeout_s, 0};
+    return syscall(SYS_futex, reinterpret_cast<uint32_t*>(&phase_), op, value, timeout_s ? &timeout : nullptr,
+                   nullptr, 0);
   }
+  [[noreturn]] static void stuck();
 
   std::atomic<int> expected_, next_expected_, arrived_{0};
   std::atomic<uint32_t> phase_{0};
@@ -105,12 +116,12 @@ struct Warp {
 };
 
 struct Block {
-  Block(int threads, size_t dynamic_smem_bytes) : sync(threads), dynamic_smem(dynamic_smem_bytes + 16) {
+  Block(int threads, size_t dynamic_smem_bytes) : sync(threads), dynamic_smem(dynamic_smem_bytes) {
     for (int w = 0; w < (threads + 31) / 32; ++w) warps.push_back(std::make_unique<Warp>(std::min(32, threads - 32 * w)));
   }
   Barrier sync;  // __syncthreads
   std::vector<std::unique_ptr<Warp>> warps;
-  std::vector<std::max_align_t> dynamic_smem;  // extern __shared__ (CRISP_DYNAMIC_SHARED)
+  std::vector<unsigned char> dynamic_smem;  // CRISP_DYNAMIC_SHARED; exact size, so ASan sees overruns
   std::atomic<int> count{0};                   // __syncthreads_count / _and / _or
 };
 
@@ -133,6 +144,11 @@ inline const char*& current_kernel() {
                current_kernel(), blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
   std::fflush(stderr);
   std::abort();
+}
+
+inline void Barrier::stuck() {
+  fail("a barrier waited 2 minutes for threads that never arrived (__syncthreads, a warp collective or mma "
+       "in divergent code?)");
 }
 
 inline Warp& this_warp() { return *this_thread.block->warps[size_t(this_thread.linear / 32)]; }

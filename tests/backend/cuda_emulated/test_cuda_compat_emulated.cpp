@@ -228,5 +228,15 @@ TEST_CASE("emulation: a rejected launch configuration throws CudaError naming th
                   crisp::cuda::CudaError);
   CHECK_THROWS_AS(crisp::cuda::launch("noop_kernel", noop_kernel, 1, 32, size_t(1) << 20, nullptr, 0),
                   crisp::cuda::CudaError);
+  // Over 48 KiB of dynamic shared memory only after opting the kernel in, as on the device.
+  std::vector<float> in(64, 1.f), out(64);
+  CHECK_THROWS_AS(crisp::cuda::launch("dynamic_shared_kernel", dynamic_shared_kernel, 1, 64, 64 * 1024, nullptr,
+                                      in.data(), out.data()),
+                  crisp::cuda::CudaError);
+  REQUIRE(cudaFuncSetAttribute(dynamic_shared_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, 64 * 1024) ==
+          cudaSuccess);
+  crisp::cuda::launch("dynamic_shared_kernel", dynamic_shared_kernel, 1, 64, 64 * 1024, nullptr, in.data(),
+                      out.data());
+  CHECK(out[0] == 2.f);
   crisp::cuda::launch("noop_kernel", noop_kernel, 1, 32, 0, nullptr, 0);  // the error does not stick
 }

@@ -3,7 +3,7 @@
 // each shape (found once, cached), in the same precision as the native ConvMath modes.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include "crisp/backend/cuda/native/conv.hpp"
 

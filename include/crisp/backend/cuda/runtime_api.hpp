@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 struct CUstream_st;
 typedef CUstream_st* cudaStream_t;  // as driver_types.h spells it
@@ -41,6 +43,9 @@ enum cudaDeviceAttr {
   cudaDevAttrComputeCapabilityMajor = 75,
   cudaDevAttrComputeCapabilityMinor = 76,
   cudaDevAttrMaxSharedMemoryPerBlockOptin = 97,
+};
+enum cudaFuncAttribute {
+  cudaFuncAttributeMaxDynamicSharedMemorySize = 8,
 };
 constexpr unsigned cudaStreamDefault = 0x0, cudaStreamNonBlocking = 0x1;
 
@@ -78,6 +83,22 @@ inline cudaError_t fail(cudaError_t e) {
 
 // Records `e` as a failed launch would (what the emulated launch does with a bad configuration).
 inline void set_launch_error(cudaError_t e) { detail::last_error() = e; }
+
+// Dynamic shared memory a kernel may launch with: 48 KiB, or what cudaFuncSetAttribute
+// (cudaFuncAttributeMaxDynamicSharedMemorySize) opted it into, as on the device.
+inline std::mutex& kernel_attribute_mutex() {
+  static std::mutex m;
+  return m;
+}
+inline std::map<const void*, int>& kernel_max_dynamic_smem() {
+  static std::map<const void*, int> m;
+  return m;
+}
+inline size_t max_dynamic_shared_memory(const void* kernel) {
+  std::lock_guard<std::mutex> lock(kernel_attribute_mutex());
+  const auto it = kernel_max_dynamic_smem().find(kernel);
+  return size_t(it == kernel_max_dynamic_smem().end() ? device_properties().max_shared_memory_per_block : it->second);
+}
 
 }  // namespace crisp::cuda::emulation
 
@@ -139,6 +160,17 @@ inline cudaError_t cudaDeviceGetAttribute(int* value, cudaDeviceAttr attr, int d
   return crisp::cuda::emulation::detail::fail(cudaErrorInvalidValue);
 }
 inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+
+template <class Kernel>
+cudaError_t cudaFuncSetAttribute(Kernel* kernel, cudaFuncAttribute attr, int value) {
+  namespace emu = crisp::cuda::emulation;
+  if (attr != cudaFuncAttributeMaxDynamicSharedMemorySize || value < 0 ||
+      value > emu::device_properties().max_shared_memory_per_block_optin)
+    return emu::detail::fail(cudaErrorInvalidValue);
+  std::lock_guard<std::mutex> lock(emu::kernel_attribute_mutex());
+  emu::kernel_max_dynamic_smem()[reinterpret_cast<const void*>(kernel)] = value;
+  return cudaSuccess;
+}
 
 inline cudaError_t cudaMalloc(void** p, size_t bytes) {
   // 256-byte aligned like cudaMalloc, so vectorised loads in kernels see the alignment they rely on.
