@@ -102,8 +102,8 @@ TEST_CASE("one train step of every model on the device equals the CPU step") {
       return FaceParsingNet(models::FaceParsingNetOptions().num_classes(4).base_channels(2), g);
     });
     check_step<FaceParsingNet>("FaceParsingNet", a, b, [](FaceParsingNet& n, Device d) {
-      const Tensor<float> x = input({2, 3, 16, 16}, 6, d);
-      Tensor<int64_t> target = cast<int64_t>(input({2, 16, 16}, 7, Device::cpu()) * 3.99f).to(d);
+      const Tensor<float> x = input({2, 3, 32, 32}, 6, d);
+      Tensor<int64_t> target = cast<int64_t>(input({2, 32, 32}, 7, Device::cpu()) * 3.99f).to(d);
       return loss::cross_entropy(n(x), target, from_vector<float>({1.f, 2.f, 1.f, 0.5f}).to(d));
     });
   }
