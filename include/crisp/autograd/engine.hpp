@@ -25,7 +25,7 @@ Tensor<T> copy_contiguous(const Tensor<T>& g) {
 }
 
 template <class T>
-std::vector<Tensor<T>> AccumulateGrad<T>::apply(const Tensor<T>& g) {
+std::vector<Tensor<T>> AccumulateGrad<T>::accumulate(const Tensor<T>& g) {
   auto impl = leaf.lock();
   if (!impl || !g.defined()) return {};
   if (!impl->grad) {
