@@ -423,6 +423,45 @@ TEST_CASE("DDP: resuming from rank 0's checkpoint equals the uninterrupted run")
   if (r == 0) std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("NCCL: collectives on CUDA tensors, one GPU per rank") {
+#if defined(CRISP_WITH_NCCL)
+  auto group = pg();
+  if (!group->has_cuda_backend()) {
+    WARN("SKIPPED: NCCL needs one CUDA device per rank on this machine; " << crisp::cuda::device_count()
+                                                                           << " visible for " << group->world_size()
+                                                                           << " rank(s)");
+    return;
+  }
+  const int R = group->world_size(), r = group->rank();
+  const crisp::Device dev = crisp::Device::cuda(group->local_rank());
+  Tensor<float> a = crisp::full<float>(Shape{1 << 20}, float(r + 1)).to(dev);
+  Tensor<double> b = crisp::full<double>(Shape{7}, double(r)).to(dev);
+  group->all_reduce(a);
+  group->broadcast(b, R - 1);
+  auto parts = group->all_gather(crisp::full<float>(Shape{3}, float(r)).to(dev));
+  CHECK(a.to(crisp::Device::cpu())((1 << 20) - 1) == R * (R + 1) / 2.f);
+  CHECK(b.to(crisp::Device::cpu())(6) == R - 1.0);
+  for (int k = 0; k < R; ++k) CHECK(parts[k].to(crisp::Device::cpu())(2) == float(k));
+  // DDP over device parameters: replicas stay equal, gradients are the mean.
+  Generator g(1 + r);
+  SmallNet<float> net(g);
+  net->to(dev);
+  dist::DistributedDataParallelT<float> ddp(net, group);
+  optim::AdamT<float> adam(net->parameters(), optim::AdamOptions(1e-3));
+  for (int64_t step = 0; step < 3; ++step) {
+    auto [x, y] = global_batch<float>(step + 10 * r, 2);
+    adam.zero_grad();
+    ddp.pre_forward();
+    crisp::loss::mse(net(x.to(dev)), y.to(dev)).backward();
+    adam.step();
+  }
+  net->to(crisp::Device::cpu());
+  CHECK(replicas_bitwise_equal<float>(*net));
+#else
+  WARN("SKIPPED: this build has no NCCL backend (CUDA off or NCCL not found)");
+#endif
+}
+
 // ---- faults, run by fault_test.cmake ----------------------------------------------------------
 TEST_CASE("fault: rank 1 is killed in the middle of training", "[.fault_kill]") {
   auto group = pg();
@@ -448,6 +487,12 @@ int main(int argc, char** argv) {
   if (const char* s = std::getenv("CRISP_DIST_TIMEOUT_S")) opt.timeout = std::chrono::milliseconds(
       static_cast<int64_t>(std::atof(s) * 1000));
   else opt.timeout = std::chrono::seconds(60);
+#if defined(CRISP_WITH_NCCL)
+  // NCCL wants a GPU of its own per rank: use it when this machine has enough for its ranks.
+  const dist::LaunchEnv env = dist::launch_env();
+  const char* local_size = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+  opt.cuda = crisp::cuda::device_count() >= (local_size ? std::atoi(local_size) : env.world_size);
+#endif
   auto group = dist::init_process_group(opt);
   const int rc = Catch::Session().run(argc, argv);
   // A rank whose checks failed must fail the job; the others agree before finalising.
