@@ -123,6 +123,7 @@ inline std::vector<std::string> require_images(const std::string& dir, const std
 // Writes every option's value (defaults included) to `path` as CLI11's INI, so a run records
 // how it was started; `--config` is not wired up, the file is for people.
 inline void write_config(const CLI::App& app, const std::string& path) {
+  if (!dist().is_main()) return;  // under mpirun, rank 0 writes
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   std::ofstream f(path);
