@@ -26,12 +26,14 @@ BATCH = {  # per-GPU batch (weak scaling: each GPU keeps the paper's batch)
     "SemanticDeblurNet": 16, "DCGANDiscriminator": 16, "FaceParsingNet": 16, "SRN": 16,
     "CycleGAN ResnetGenerator": 4, "CycleGAN NLayerDiscriminator": 4,
 }
-# Trainers: which models' gradients one step reduces (2 generators + 2 discriminators in CycleGAN).
+# Trainers: (model, forward+backward passes per step, gradient reductions per step). In
+# train_semantic_deblur G's loss flows back through D (not frozen), so D's gradients are reduced in
+# G's backward as well as in D's; train_cyclegan freezes its discriminators in the generator step.
 TRAINERS = [
-    ("train_semantic_deblur (G + D)", [("SemanticDeblurNet", 1), ("DCGANDiscriminator", 1)]),
-    ("train_parsing", [("FaceParsingNet", 1)]),
-    ("train_srn", [("SRN", 1)]),
-    ("train_cyclegan (2 G + 2 D)", [("CycleGAN ResnetGenerator", 2), ("CycleGAN NLayerDiscriminator", 2)]),
+    ("train_semantic_deblur (G + D)", [("SemanticDeblurNet", 1, 1), ("DCGANDiscriminator", 1, 2)]),
+    ("train_parsing", [("FaceParsingNet", 1, 1)]),
+    ("train_srn", [("SRN", 1, 1)]),
+    ("train_cyclegan (2 G + 2 D)", [("CycleGAN ResnetGenerator", 2, 2), ("CycleGAN NLayerDiscriminator", 2, 2)]),
 ]
 
 
@@ -69,11 +71,11 @@ def main():
     rows = parse(sys.argv[1])
     ref = rows["SemanticDeblurNet"][1] + rows["DCGANDiscriminator"][1]  # cpu s/sample of paper 1's step
     titan_s_per_sample = PAPER1_STEP_S / PAPER1_BATCH
-    print("| trainer | grad MB | step on Titan X (ms) | step on H200 (ms) | fabric | N=8 | N=16 | N=64 |")
+    print("| trainer | MB reduced / step | step on Titan X (ms) | step on H200 (ms) | fabric | N=8 | N=16 | N=64 |")
     print("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for trainer, parts in TRAINERS:
-        grad = sum(rows[m][0] * 4 * c for m, c in parts)
-        step_titan = sum(rows[m][1] * c * BATCH[m] for m, c in parts) / ref * titan_s_per_sample
+        grad = sum(rows[m][0] * 4 * r for m, c, r in parts)
+        step_titan = sum(rows[m][1] * c * BATCH[m] for m, c, r in parts) / ref * titan_s_per_sample
         step_h200 = step_titan / H200_OVER_TITANX
         for i, (fabric, bw, lat) in enumerate(FABRICS):
             effs = []
