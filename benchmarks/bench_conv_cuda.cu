@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "crisp/backend/cuda/caching_allocator.hpp"
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 #include "crisp/backend/cuda/cudnn_conv.hpp"
 #include "crisp/tensor/generator.hpp"
 

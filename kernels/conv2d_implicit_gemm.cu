@@ -11,14 +11,14 @@
 //
 // CPU reference: crisp's own cpu::conv2d_forward / _backward_data / _backward_weight
 // (include/crisp/backend/cpu/conv.hpp); tests/backend/cuda/test_conv_cuda.cpp compares them.
+#include "cuda_compat.hpp"
+
 #include <algorithm>
 #include <climits>
-
-#include <cuda_bf16.h>
-#include <cuda_runtime.h>
+#include <string>
 
 #include "crisp/backend/cuda/caching_allocator.hpp"
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 
 namespace crisp::cuda::native {
 
@@ -139,37 +139,6 @@ struct WgradMap {
   }
 };
 
-__device__ __forceinline__ unsigned to_tf32(float f) {
-  unsigned r;
-  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(f));
-  return r;
-}
-__device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
-  const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);  // .x (lo) in the low 16 bits
-  return *reinterpret_cast<const unsigned*>(&v);
-}
-
-__device__ __forceinline__ void mma_tf32(float* c, const unsigned* a, const unsigned* b) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-  __trap();  // the launcher refuses tensor-core math below sm_80
-#endif
-}
-__device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, const unsigned* b) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#else
-  __trap();
-#endif
-}
-
 // One BM x BN tile of D per block, K walked in BK slices through shared memory. blockIdx.z =
 // split * groups + group. With `partial`, each split writes its own D slice (reduced later).
 template <class Map, ConvMath Math>
@@ -218,21 +187,21 @@ __global__ void __launch_bounds__(kThreads) igemm_kernel(Map map, int groups, in
 #pragma unroll
         for (int mi = 0; mi < 2; ++mi) {
           const int r = wm + mi * 16 + gid;
-          af[mi][0] = to_tf32(As[kk + tig][r]);
-          af[mi][1] = to_tf32(As[kk + tig][r + 8]);
-          af[mi][2] = to_tf32(As[kk + tig + 4][r]);
-          af[mi][3] = to_tf32(As[kk + tig + 4][r + 8]);
+          af[mi][0] = cvt_rna_tf32(As[kk + tig][r]);
+          af[mi][1] = cvt_rna_tf32(As[kk + tig][r + 8]);
+          af[mi][2] = cvt_rna_tf32(As[kk + tig + 4][r]);
+          af[mi][3] = cvt_rna_tf32(As[kk + tig + 4][r + 8]);
         }
 #pragma unroll
         for (int ni = 0; ni < 2; ++ni) {
           const int c = wn + ni * 8 + gid;
-          bf[ni][0] = to_tf32(Bs[kk + tig][c]);
-          bf[ni][1] = to_tf32(Bs[kk + tig + 4][c]);
+          bf[ni][0] = cvt_rna_tf32(Bs[kk + tig][c]);
+          bf[ni][1] = cvt_rna_tf32(Bs[kk + tig + 4][c]);
         }
 #pragma unroll
         for (int mi = 0; mi < 2; ++mi)
 #pragma unroll
-          for (int ni = 0; ni < 2; ++ni) mma_tf32(acc[mi][ni], af[mi], bf[ni]);
+          for (int ni = 0; ni < 2; ++ni) mma_m16n8k8_tf32(acc[mi][ni], af[mi], bf[ni]);
       }
     } else {  // BF16: one m16n8k16 step per BK = 16 slice
       unsigned af[2][4], bf[2][2];
@@ -240,21 +209,21 @@ __global__ void __launch_bounds__(kThreads) igemm_kernel(Map map, int groups, in
 #pragma unroll
       for (int mi = 0; mi < 2; ++mi) {
         const int r = wm + mi * 16 + gid;
-        af[mi][0] = pack_bf16(As[k2][r], As[k2 + 1][r]);
-        af[mi][1] = pack_bf16(As[k2][r + 8], As[k2 + 1][r + 8]);
-        af[mi][2] = pack_bf16(As[k2 + 8][r], As[k2 + 9][r]);
-        af[mi][3] = pack_bf16(As[k2 + 8][r + 8], As[k2 + 9][r + 8]);
+        af[mi][0] = pack_bf16x2(As[k2][r], As[k2 + 1][r]);
+        af[mi][1] = pack_bf16x2(As[k2][r + 8], As[k2 + 1][r + 8]);
+        af[mi][2] = pack_bf16x2(As[k2 + 8][r], As[k2 + 9][r]);
+        af[mi][3] = pack_bf16x2(As[k2 + 8][r + 8], As[k2 + 9][r + 8]);
       }
 #pragma unroll
       for (int ni = 0; ni < 2; ++ni) {
         const int c = wn + ni * 8 + gid;
-        bf[ni][0] = pack_bf16(Bs[k2][c], Bs[k2 + 1][c]);
-        bf[ni][1] = pack_bf16(Bs[k2 + 8][c], Bs[k2 + 9][c]);
+        bf[ni][0] = pack_bf16x2(Bs[k2][c], Bs[k2 + 1][c]);
+        bf[ni][1] = pack_bf16x2(Bs[k2 + 8][c], Bs[k2 + 9][c]);
       }
 #pragma unroll
       for (int mi = 0; mi < 2; ++mi)
 #pragma unroll
-        for (int ni = 0; ni < 2; ++ni) mma_bf16(acc[mi][ni], af[mi], bf[ni]);
+        for (int ni = 0; ni < 2; ++ni) mma_m16n8k16_bf16(acc[mi][ni], af[mi], bf[ni]);
     }
     __syncthreads();
   }
@@ -359,21 +328,12 @@ void run_igemm(const Map& map, int groups, int M, int Nn, int K, int splits, siz
   const dim3 grid((M + BM - 1) / BM, (Nn + BN - 1) / BN, groups * splits);
   CRISP_CHECK(grid.y <= 65535 && grid.z <= 65535, ValueError, name, "GEMM of ", M, "x", Nn, " (", groups,
               " groups, ", splits, " splits) exceeds the launch grid");
-  switch (math) {
-    case ConvMath::FP32:
-      igemm_kernel<Map, ConvMath::FP32><<<grid, kThreads, 0, stream>>>(map, groups, M, Nn, K, kchunk_aligned,
-                                                                        split_stride, partial);
-      break;
-    case ConvMath::TF32:
-      igemm_kernel<Map, ConvMath::TF32><<<grid, kThreads, 0, stream>>>(map, groups, M, Nn, K, kchunk_aligned,
-                                                                        split_stride, partial);
-      break;
-    case ConvMath::BF16:
-      igemm_kernel<Map, ConvMath::BF16><<<grid, kThreads, 0, stream>>>(map, groups, M, Nn, K, kchunk_aligned,
-                                                                        split_stride, partial);
-      break;
-  }
-  CRISP_CUDA_CHECK_LAUNCH("igemm_kernel");
+  auto kernel = igemm_kernel<Map, ConvMath::FP32>;
+  if (math == ConvMath::TF32) kernel = igemm_kernel<Map, ConvMath::TF32>;
+  if (math == ConvMath::BF16) kernel = igemm_kernel<Map, ConvMath::BF16>;
+  const std::string kernel_name = ::crisp::detail::str_cat("igemm_kernel<", to_string(math), "> of ", name);
+  launch(kernel_name.c_str(), kernel, grid, kThreads, 0, stream, map, groups, M, Nn, K, kchunk_aligned, split_stride,
+         partial);
 }
 
 }  // namespace
@@ -420,8 +380,7 @@ void conv2d_wgrad(const ConvShape& s, const float* x, const float* dy, float* dw
   try {
     run_igemm(map, s.groups, M, Nn, K, splits, n, partial, math, stream, "cuda::conv2d_wgrad");
     const int threads = 256, grid = int(std::min<size_t>((n + threads - 1) / threads, 4096));
-    splitk_reduce_kernel<<<grid, threads, 0, stream>>>(partial, splits, n, dw);
-    CRISP_CUDA_CHECK_LAUNCH("splitk_reduce_kernel");
+    launch("splitk_reduce_kernel", splitk_reduce_kernel, grid, threads, 0, stream, partial, splits, n, dw);
   } catch (...) {
     caching_allocator().deallocate(partial);
     throw;
@@ -433,14 +392,12 @@ void add_channel_bias(int N, int C, int HW, const float* bias, float* y, cudaStr
   const size_t total = size_t(N) * C * HW;
   if (total == 0) return;
   const int threads = 256, grid = int(std::min<size_t>((total + threads - 1) / threads, 65535));
-  add_channel_bias_kernel<<<grid, threads, 0, stream>>>(C, HW, total, bias, y);
-  CRISP_CUDA_CHECK_LAUNCH("add_channel_bias_kernel");
+  launch("add_channel_bias_kernel", add_channel_bias_kernel, grid, threads, 0, stream, C, HW, total, bias, y);
 }
 
 void channel_sum(int N, int C, int HW, const float* g, float* out, cudaStream_t stream) {
   if (C == 0) return;
-  channel_sum_kernel<<<C, 256, 0, stream>>>(N, C, HW, g, out);
-  CRISP_CUDA_CHECK_LAUNCH("channel_sum_kernel");
+  launch("channel_sum_kernel", channel_sum_kernel, C, 256, 0, stream, N, C, HW, g, out);
 }
 
 }  // namespace crisp::cuda::native

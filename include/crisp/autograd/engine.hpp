@@ -7,21 +7,25 @@
 #include <vector>
 
 #include "crisp/autograd/node.hpp"
-#include "crisp/backend/cpu/elementwise.hpp"
-#include "crisp/backend/cuda/tensor_ops.hpp"
+#include "crisp/backend/elementwise.hpp"
 
+// The engine knows nothing of devices: it copies, adds and seeds gradients through the dispatch
+// layer's primitives, which run wherever the gradients live.
 namespace crisp::autograd {
 
 template <class T>
 Tensor<T> copy_contiguous(const Tensor<T>& g) {
-#if defined(CRISP_WITH_CUDA)
-  if (g.is_cuda()) {
-    Tensor<T> y = Tensor<T>::empty(g.shape(), g.device());
-    crisp::detail::cuda_copy_into(y, g);
-    return y;
-  }
-#endif
-  return cpu::map<T>(g.shape(), [](T v) { return v; }, g);
+  Tensor<T> y = Tensor<T>::empty(g.shape(), g.device());
+  backend::copy(y, g);
+  return y;
+}
+
+// A fresh a + b (b broadcast to a's shape).
+template <class T>
+Tensor<T> sum_of(const Tensor<T>& a, const Tensor<T>& b) {
+  Tensor<T> y = Tensor<T>::empty(a.shape(), a.device());
+  backend::binary(BinaryOp::Add, y, a, b);
+  return y;
 }
 
 template <class T>
@@ -32,13 +36,7 @@ std::vector<Tensor<T>> AccumulateGrad<T>::accumulate(const Tensor<T>& g) {
     impl->grad = copy_contiguous(g).impl_ptr();  // own copy: g may alias other tensors
   } else {
     Tensor<T> acc(impl->grad);
-#if defined(CRISP_WITH_CUDA)
-    if (acc.is_cuda() || g.is_cuda()) {
-      crisp::detail::cuda_accumulate(acc, g);
-      return {};
-    }
-#endif
-    cpu::map_into(acc, [](T a, T b) { return a + b; }, acc, g);
+    backend::binary(BinaryOp::Add, acc, acc, g);
   }
   return {};
 }
@@ -77,12 +75,7 @@ void run_backward(const std::shared_ptr<Node<T>>& root, const Tensor<T>& root_gr
                     "rule of '", n->name, "' returned a gradient of shape ", grads[i].shape(), " for input ", i,
                     " of shape ", n->input_shapes[i]);
         Tensor<T>& acc = pending[c];
-#if defined(CRISP_WITH_CUDA)
-        if (acc.defined() && (acc.is_cuda() || grads[i].is_cuda())) {
-          acc = crisp::detail::cuda_binary("add", acc, grads[i], acc.shape());
-        } else
-#endif
-        acc = acc.defined() ? cpu::map<T>(acc.shape(), [](T a, T b) { return a + b; }, acc, grads[i]) : grads[i];
+        acc = acc.defined() ? sum_of(acc, grads[i]) : grads[i];
       }
       if (--deps[c] == 0) ready.push_back(c);
     }
@@ -111,15 +104,12 @@ void Tensor<T>::backward(const Tensor& grad_output, bool retain_graph) const {
                   "grad can be implied only for a one-element output, got shape ", shape(),
                   "; pass grad_output of that shape");
       g = Tensor::empty(shape(), device());
-#if defined(CRISP_WITH_CUDA)
-      if (g.is_cuda())
-        crisp::detail::cuda_fill(g, T(1));
-      else
-#endif
-        cpu::fill(g, T(1));
+      backend::fill(g, T(1));
     }
     CRISP_CHECK(g.shape() == shape(), AutogradError, "backward", "expected grad_output of shape ", shape(), ", got ",
                 g.shape());
+    CRISP_CHECK(g.device() == device(), AutogradError, "backward", "expected grad_output on ", device(),
+                " (the output's device), got one on ", g.device());
     autograd::run_backward(autograd::gradient_edge(*this), g, retain_graph);
   }
 }

@@ -98,7 +98,8 @@ std::string checkpoint_checksum(const std::map<std::string, Tensor<T>>& tensors,
       const int64_t n = s[d];
       h.update(&n, sizeof(n));
     }
-    const Tensor<T> c = t.is_contiguous() ? t : t.contiguous();
+    const Tensor<T> host = t.device().is_cpu() ? t : t.to(Device::cpu());
+    const Tensor<T> c = host.is_contiguous() ? host : host.contiguous();
     h.update(c.data(), static_cast<size_t>(c.numel()) * sizeof(T));
   }
   char buf[17];

@@ -37,6 +37,7 @@
 
 #include "crisp/backend/cpu/elementwise.hpp"
 #include "crisp/io/safetensors_format.hpp"
+#include "crisp/ops/to_device.hpp"
 #include "crisp/tensor/tensor.hpp"
 
 namespace crisp::io {
@@ -232,7 +233,9 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
     CRISP_CHECK(name != "__metadata__", ValueError, "save_safetensors",
                 "a tensor cannot be named \"__metadata__\" (reserved for the metadata)");
     CRISP_CHECK(t.defined(), ValueError, "save_safetensors", "tensor '", name, "' is undefined");
-    Tensor<T> c = t.is_contiguous() ? t : cpu::map<T>(t.shape(), [](T v) { return v; }, t);
+    // A device tensor is written from a host copy; a strided one from a contiguous copy.
+    Tensor<T> c = t.device().is_cpu() ? t : t.to(Device::cpu());
+    if (!c.is_contiguous()) c = cpu::map<T>(c.shape(), [](T v) { return v; }, c);
     const uint64_t bytes = static_cast<uint64_t>(c.numel()) * sizeof(T);
     if (header.size() > 1) header += ",";
     header += detail::json_string(name, "tensor name") + ":{\"dtype\":\"" + detail::dtype_name_of<T>() +

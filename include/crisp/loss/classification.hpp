@@ -40,19 +40,23 @@ Tensor<T> bce(const Tensor<T>& input, const Tensor<T>& target, const Tensor<T>& 
   detail::check_same_shape("loss::bce", input, target);
   const Tensor<T> w = detail::broadcast_weight("loss::bce", "weight", weight, input);
   {
-    const std::vector<T> xs = input.to_vector();
+    const std::vector<T> xs = input.to(Device::cpu()).to_vector();  // a device input is checked on the host
     for (size_t i = 0; i < xs.size(); ++i)
       CRISP_CHECK(xs[i] >= T(0) && xs[i] <= T(1), ValueError, "loss::bce",
                   "expected every input element in [0, 1] (probabilities; use bce_with_logits for logits), got ",
                   xs[i], " at flat index ", i, " of input shape ", input.shape());
   }
-  auto f = [](T x, T y) {
-    const T lx = std::max(std::log(x), T(-100)), l1x = std::max(std::log1p(-x), T(-100));
-    return (y - T(1)) * l1x - y * lx;
+  using crisp::loss::detail::unary_of;
+  const Tensor<T> x = input.detach(), y = target.detach();
+  // (y - 1) * max(log(1 - x), -100) - y * max(log(x), -100), PyTorch's clamped logs
+  const Tensor<T> lx = unary_of(UnaryOp::Clamp, log(x), -100.0, INFINITY);
+  const Tensor<T> l1x = unary_of(UnaryOp::Clamp, unary_of(UnaryOp::Log1p, neg(x)), -100.0, INFINITY);
+  const Tensor<T> out = sub(mul(unary_of(UnaryOp::Affine, y, 1.0, -1.0), l1x), mul(y, lx));
+  auto dx = [](const Tensor<T>& x, const Tensor<T>& y) {  // (x - y) / max((1 - x) x, 1e-12)
+    return div(sub(x, y), unary_of(UnaryOp::Clamp, mul(unary_of(UnaryOp::Affine, x, -1.0, 1.0), x), 1e-12, INFINITY));
   };
-  auto dx = [](T x, T y) { return (x - y) / std::max((T(1) - x) * x, T(1e-12)); };
-  auto dy = [](T x, T) { return std::log1p(-x) - std::log(x); };
-  Tensor<T> l = detail::pointwise_loss("bce", input, target, f, dx, dy);
+  auto dy = [](const Tensor<T>& x, const Tensor<T>&) { return sub(unary_of(UnaryOp::Log1p, neg(x)), log(x)); };
+  Tensor<T> l = detail::pointwise_loss("bce", out, input, target, dx, dy);
   return detail::reduce(w.defined() ? mul(l, w) : l, reduction);
 }
 
@@ -66,34 +70,28 @@ Tensor<T> bce_with_logits(const Tensor<T>& input, const Tensor<T>& target, const
   detail::check_same_shape("loss::bce_with_logits", input, target);
   const Tensor<T> w = detail::broadcast_weight("loss::bce_with_logits", "weight", weight, input);
   const Tensor<T> pw = detail::broadcast_weight("loss::bce_with_logits", "pos_weight", pos_weight, input);
-  // softplus(-x) = log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|)
-  auto sp = [](T x) { return std::max(-x, T(0)) + std::log1p(std::exp(-std::abs(x))); };
-  auto sig = [](T x) { return x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)); };
+  using crisp::loss::detail::unary_of;
+  const Tensor<T> x = input.detach(), y = target.detach();
+  auto sp = [](const Tensor<T>& v) { return unary_of(UnaryOp::Softplus, neg(v)); };  // log(1 + e^-v)
+  auto sig = [](const Tensor<T>& v) { return unary_of(UnaryOp::Sigmoid, v); };
+  auto one_minus = [](const Tensor<T>& v) { return unary_of(UnaryOp::Affine, v, -1.0, 1.0); };
   Tensor<T> l;
   if (!pw.defined()) {
+    // (1 - y) x + sp(x); d/dx = sigmoid(x) - y, d/dy = -x
+    const Tensor<T> out = add(mul(one_minus(y), x), sp(x));
     l = detail::pointwise_loss(
-        "bce_with_logits", input, target, [sp](T x, T y) { return (T(1) - y) * x + sp(x); },
-        [sig](T x, T y) { return sig(x) - y; }, [](T x, T) { return -x; });
+        "bce_with_logits", out, input, target, [sig](const Tensor<T>& x, const Tensor<T>& y) { return sub(sig(x), y); },
+        [](const Tensor<T>& x, const Tensor<T>&) { return neg(x); });
   } else {
-    // Three operands: the elementwise loss and its derivatives are computed per element of
-    // (x, y, p) with their own maps, then recorded as one node.
-    Tensor<T> out = cpu::map<T>(input.shape(), [sp](T x, T y, T p) { return (T(1) - y) * x + (T(1) + (p - T(1)) * y) * sp(x); },
-                                input, target, pw);
-    if (autograd::needs_grad(input, target))
-      autograd::record<T>("bce_with_logits", out, {input, target},
-                          [x = input.detach(), y = target.detach(), pw, gx = input.requires_grad(),
-                           gy = target.requires_grad(), sp, sig](const Tensor<T>& g) {
-                            Tensor<T> ax, ay;
-                            if (gx)
-                              ax = mul(g, cpu::map<T>(x.shape(), [sig](T xv, T yv, T p) {
-                                         return (p * yv + T(1) - yv) * sig(xv) - p * yv;
-                                       }, x, y, pw));
-                            if (gy)
-                              ay = mul(g, cpu::map<T>(x.shape(), [sp](T xv, T, T p) { return -xv + (p - T(1)) * sp(xv); },
-                                                      x, y, pw));
-                            return std::vector{ax, ay};
-                          });
-    l = out;
+    // (1 - y) x + (1 + (p - 1) y) sp(x); d/dx = (p y + 1 - y) sigmoid(x) - p y, d/dy = -x + (p - 1) sp(x)
+    const Tensor<T> p = pw, pm1 = unary_of(UnaryOp::Affine, pw, 1.0, -1.0);
+    const Tensor<T> out = add(mul(one_minus(y), x), mul(unary_of(UnaryOp::Affine, mul(pm1, y), 1.0, 1.0), sp(x)));
+    l = detail::pointwise_loss(
+        "bce_with_logits", out, input, target,
+        [p, sig, one_minus](const Tensor<T>& x, const Tensor<T>& y) {
+          return sub(mul(add(mul(p, y), one_minus(y)), sig(x)), mul(p, y));
+        },
+        [pm1, sp](const Tensor<T>& x, const Tensor<T>&) { return add(neg(x), mul(pm1, sp(x))); });
   }
   return detail::reduce(w.defined() ? mul(l, w) : l, reduction);
 }
@@ -117,42 +115,40 @@ Tensor<T> nll_loss(const char* op, const Tensor<T>& input, const Tensor<int64_t>
   const int64_t n = input.size(0), c = input.size(1), s = n == 0 || c == 0 ? 0 : input.numel() / (n * c);
   CRISP_CHECK(!weight.defined() || weight.shape() == Shape{c}, ShapeError, op, "expected weight of shape [", c,
               "] (one per class) for input of shape ", input.shape(), ", got ", weight.shape());
-  const Tensor<int64_t> t = target.contiguous();
+  // Targets are validated and the per-element weights built on the host (one small copy for a
+  // device target); the loss itself is a gather on the input's device.
+  const Tensor<int64_t> t = contiguous(target.to(Device::cpu()));
   const int64_t* pt = t.data();
-  const std::vector<T> wv = weight.defined() ? weight.to_vector() : std::vector<T>(size_t(c), T(1));
+  const std::vector<T> wv = weight.defined() ? weight.to(Device::cpu()).to_vector() : std::vector<T>(size_t(c), T(1));
   for (int64_t i = 0; i < t.numel(); ++i)
     CRISP_CHECK(pt[i] == ignore_index || (pt[i] >= 0 && pt[i] < c), ValueError, op, "target ", pt[i],
                 " at flat index ", i, " is out of bounds: expected a class in [0, ", c, ") or ignore_index ",
                 ignore_index, " (input shape ", input.shape(), ", target shape ", target.shape(), ")");
-  const Tensor<T> x = input.detach().contiguous();
-  Tensor<T> out = Tensor<T>::empty(tshape);
+  std::vector<int64_t> cls(static_cast<size_t>(t.numel()));
+  std::vector<T> neg_w(static_cast<size_t>(t.numel()));
   double total_weight = 0;
-  for (int64_t b = 0; b < n; ++b)
-    for (int64_t j = 0; j < s; ++j) {
-      const int64_t k = b * s + j, cls = pt[k];
-      if (cls == ignore_index) {
-        out.data()[k] = T(0);
-        continue;
-      }
-      const T wc = wv[size_t(cls)];
-      out.data()[k] = -wc * x.data()[(b * c + cls) * s + j];
-      total_weight += wc;
-    }
+  for (int64_t k = 0; k < t.numel(); ++k) {
+    const bool skip = pt[k] == ignore_index;
+    cls[size_t(k)] = skip ? 0 : pt[k];  // an ignored element reads class 0 with weight 0
+    neg_w[size_t(k)] = skip ? T(0) : -wv[size_t(pt[k])];
+    if (!skip) total_weight += wv[size_t(pt[k])];
+  }
+  const Device dev = input.device();
+  const Tensor<int64_t> index = from_vector<int64_t>(cls, tshape).to(dev);
+  const Tensor<T> coef = from_vector<T>(neg_w, tshape).to(dev);
+  const Tensor<T> x = contiguous(input.detach());
+  Tensor<T> picked = Tensor<T>::empty(tshape, dev);
+  backend::gather_along(picked, x, n, c, s, index, int64_t(-1));
+  Tensor<T> out = mul(coef, picked);
   if (autograd::needs_grad(input))
-    autograd::record<T>("nll_loss", out, {input}, [t, wv, ignore_index, shape = input.shape(), n, c, s](const Tensor<T>& g) {
-      Tensor<T> gx = zeros<T>(shape);
-      const Tensor<T> gc = g.contiguous();
-      const int64_t* pt = t.data();
-      for (int64_t b = 0; b < n; ++b)
-        for (int64_t j = 0; j < s; ++j) {
-          const int64_t k = b * s + j, cls = pt[k];
-          if (cls != ignore_index) gx.data()[(b * c + cls) * s + j] = -wv[size_t(cls)] * gc.data()[k];
-        }
+    autograd::record<T>("nll_loss", out, {input}, [index, coef, shape = input.shape(), n, c, s](const Tensor<T>& g) {
+      Tensor<T> gx = Tensor<T>::empty(shape, g.device());
+      backend::scatter_along(gx, n, c, s, index, contiguous(mul(coef, g)));
       return std::vector{gx};
     });
   if (reduction == Reduction::None) return out;
   if (reduction == Reduction::Sum) return sum(out);
-  return div(sum(out), scalar_tensor<T>(static_cast<T>(total_weight)));
+  return div(sum(out), scalar_tensor<T>(static_cast<T>(total_weight), dev));
 }
 }  // namespace detail
 

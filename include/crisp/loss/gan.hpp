@@ -30,7 +30,7 @@ Tensor<T> gan_loss(const Tensor<T>& prediction, bool target_is_real, GanMode mod
                    GanLabels labels = {}) {
   CRISP_CHECK(prediction.defined() && prediction.numel() > 0, ShapeError, "loss::gan_loss",
               "expected a non-empty prediction tensor, got ", prediction.defined() ? prediction.shape() : Shape{});
-  const Tensor<T> target = full<T>(prediction.shape(), static_cast<T>(target_is_real ? labels.real : labels.fake));
+  const Tensor<T> target = full<T>(prediction.shape(), static_cast<T>(target_is_real ? labels.real : labels.fake), prediction.device());
   return mode == GanMode::Vanilla ? bce_with_logits(prediction, target) : mse(prediction, target);
 }
 
@@ -45,7 +45,7 @@ template <class T>
 Tensor<T> gan_discriminator_loss(const Tensor<T>& real_logits, const Tensor<T>& fake_logits,
                                  GanMode mode = GanMode::LeastSquares, GanLabels labels = {}) {
   return mul(add(gan_loss(real_logits, true, mode, labels), gan_loss(fake_logits, false, mode, labels)),
-             scalar_tensor<T>(T(0.5)));
+             scalar_tensor<T>(T(0.5), real_logits.device()));
 }
 
 }  // namespace crisp::loss

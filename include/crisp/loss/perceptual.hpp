@@ -43,7 +43,7 @@ Tensor<T> perceptual(const Tensor<T>& input, const Tensor<T>& target, Features&&
     CRISP_CHECK(fi[l].shape() == ft[l].shape(), ShapeError, op, "feature layer ", l, " has shape ", fi[l].shape(),
                 " for the input and ", ft[l].shape(), " for the target");
     Tensor<T> term = mse(fi[l], ft[l], reduction);
-    if (!layer_weights.empty()) term = mul(term, scalar_tensor<T>(static_cast<T>(layer_weights[l])));
+    if (!layer_weights.empty()) term = mul(term, scalar_tensor<T>(static_cast<T>(layer_weights[l]), term.device()));
     total = total.defined() ? add(total, term) : term;
   }
   return total;

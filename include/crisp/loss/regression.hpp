@@ -6,6 +6,7 @@
 // ("will likely lead to incorrect results"), crisp refuses. Gradients flow to both.
 
 #include <cmath>
+#include <cstdlib>
 
 #include "crisp/ops/reduction.hpp"
 #include "crisp/ops/unary.hpp"
@@ -37,19 +38,21 @@ Tensor<T> reduce(const Tensor<T>& elementwise, Reduction reduction) {
   }
 }
 
-// An elementwise loss f(x, y) of two same-shape tensors with its own backward rule, so that the
-// gradients follow PyTorch's formulas exactly where composing ops would differ (kinks, clamps).
-// dfx / dfy are the partial derivatives of f with respect to x and y.
-template <class T, class F, class DX, class DY>
-Tensor<T> pointwise_loss(const char* name, const Tensor<T>& x, const Tensor<T>& y, F f, DX dfx, DY dfy) {
-  Tensor<T> out = cpu::map<T>(x.shape(), f, x, y);
+// Records an elementwise loss out = f(x, y) of two same-shape tensors with its own backward rule,
+// so that the gradients follow PyTorch's formulas exactly where composing ops would differ (kinks,
+// clamps). dfx / dfy map (x, y) to the partial derivatives, as tensors computed with ops.
+template <class T, class DX, class DY>
+Tensor<T> pointwise_loss(const char* name, Tensor<T> out, const Tensor<T>& x, const Tensor<T>& y, DX dfx, DY dfy) {
   if (autograd::needs_grad(x, y))
     autograd::record<T>(name, out, {x, y}, [x = x.detach(), y = y.detach(), gx = x.requires_grad(),
                                             gy = y.requires_grad(), dfx, dfy](const Tensor<T>& g) {
-      auto grad = [&](auto d) { return cpu::map<T>(g.shape(), [d](T gv, T a, T b) { return gv * d(a, b); }, g, x, y); };
-      return std::vector{gx ? grad(dfx) : Tensor<T>(), gy ? grad(dfy) : Tensor<T>()};
+      return std::vector{gx ? mul(g, dfx(x, y)) : Tensor<T>(), gy ? mul(g, dfy(x, y)) : Tensor<T>()};
     });
   return out;
+}
+template <class T>
+Tensor<T> unary_of(UnaryOp op, const Tensor<T>& x, double a = 0, double b = 0) {
+  return crisp::detail::map_unary(UnaryFn{op, a, b}, x);
 }
 }  // namespace detail
 
@@ -76,19 +79,27 @@ Tensor<T> smooth_l1(const Tensor<T>& input, const Tensor<T>& target, Reduction r
                     double beta = 1.0) {
   detail::check_same_shape("loss::smooth_l1", input, target);
   CRISP_CHECK(beta >= 0.0, ValueError, "loss::smooth_l1", "expected a non-negative beta, got ", beta);
-  const T b = static_cast<T>(beta);
-  auto f = [b](T x, T y) {
-    const T d = std::abs(x - y);
-    return d < b ? T(0.5) * d * d / b : d - T(0.5) * b;
-  };
-  auto dx = [b](T x, T y) {
-    const T d = x - y;
-    return d <= -b ? T(-1) : (d >= b ? T(1) : d / b);
+  // x and y are detached: the rule below is the whole gradient.
+  const Tensor<T> x = input.detach(), y = target.detach();
+  const Tensor<T> ad = abs(sub(x, y));
+  Tensor<T> out;
+  if (beta == 0.0) {
+    out = ad;
+  } else {  // m = min(|d|, beta): 0.5 m^2 / beta + (|d| - m)
+    const Tensor<T> m = detail::unary_of(UnaryOp::Clamp, ad, -INFINITY, beta);
+    out = add(detail::unary_of(UnaryOp::Affine, mul(m, m), 0.5 / beta, 0.0), sub(ad, m));
+  }
+  // d(loss)/d(first) at d = first - second: -1 where d <= -beta, 1 where d >= beta, d / beta between.
+  auto slope = [beta](const Tensor<T>& first, const Tensor<T>& second) {
+    const Tensor<T> d = sub(first, second);
+    if (beta == 0.0) return detail::unary_of(UnaryOp::Affine, detail::unary_of(UnaryOp::GreaterThan, d, 0.0), 2.0, -1.0);
+    return detail::unary_of(UnaryOp::Clamp, detail::unary_of(UnaryOp::Affine, d, 1.0 / beta, 0.0), -1.0, 1.0);
   };
   // PyTorch differentiates target by the same kernel with the arguments swapped; this equals
   // -dx except at d == 0 with beta = 0, where both gradients are -1.
-  auto dy = [dx](T x, T y) { return dx(y, x); };
-  return detail::reduce(detail::pointwise_loss("smooth_l1", input, target, f, dx, dy), reduction);
+  auto dx = [slope](const Tensor<T>& a, const Tensor<T>& b) { return slope(a, b); };
+  auto dy = [slope](const Tensor<T>& a, const Tensor<T>& b) { return slope(b, a); };
+  return detail::reduce(detail::pointwise_loss("smooth_l1", out, input, target, dx, dy), reduction);
 }
 
 // CycleGAN's cycle-consistency loss lambda * L1(reconstructed, real), the official code's
@@ -97,7 +108,7 @@ template <class T>
 Tensor<T> cycle_consistency(const Tensor<T>& reconstructed, const Tensor<T>& real, double lambda = 10.0,
                             Reduction reduction = Reduction::Mean) {
   detail::check_same_shape("loss::cycle_consistency", reconstructed, real);
-  return mul(l1(reconstructed, real, reduction), scalar_tensor<T>(static_cast<T>(lambda)));
+  return mul(l1(reconstructed, real, reduction), scalar_tensor<T>(static_cast<T>(lambda), real.device()));
 }
 
 // Anisotropic total variation over the last two dims (H, W) of an image batch:
@@ -116,7 +127,7 @@ Tensor<T> total_variation(const Tensor<T>& input, Reduction reduction = Reductio
               "expected reduction Sum or Mean, got None");
   const int64_t h = input.size(-2), w = input.size(-1);
   auto term = [&](int64_t dim, int64_t n) {
-    if (n < 2) return zeros<T>(Shape{});
+    if (n < 2) return zeros<T>(Shape{}, input.device());
     Tensor<T> d = abs(sub(slice(input, dim, 1, n), slice(input, dim, 0, n - 1)));
     return reduction == Reduction::Sum ? sum(d) : mean(d);
   };

@@ -35,7 +35,7 @@ Tensor<T> masked_l1(const Tensor<T>& input, const Tensor<T>& target, const Tenso
   // |M_k d| = |M_k| |d|, so the sum over k folds into one weight map and costs no K-fold tensor.
   const Tensor<T> total = sum(mul(sum(abs(masks), {1}, true), d));
   if (reduction == Reduction::Sum) return total;
-  return mul(total, scalar_tensor<T>(T(1) / static_cast<T>(input.numel())));
+  return mul(total, scalar_tensor<T>(T(1) / static_cast<T>(input.numel()), total.device()));
 }
 
 template <class T>

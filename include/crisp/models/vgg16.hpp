@@ -87,10 +87,10 @@ class VGG16FeaturesImplT : public nn::ModuleT<T> {
       in = c / div;
     }
     features = this->register_module("features", seq);
-    mean_ = Tensor<T>::empty({1, 3, 1, 1});
-    std_ = Tensor<T>::empty({1, 3, 1, 1});
-    const double mean[3] = {0.485, 0.456, 0.406}, std[3] = {0.229, 0.224, 0.225};
-    for (int i = 0; i < 3; ++i) mean_.data()[i] = static_cast<T>(mean[i]), std_.data()[i] = static_cast<T>(std[i]);
+    // ImageNet's statistics: non-persistent buffers (torchvision's keys stay as they are), moved
+    // by to(device) with the weights.
+    mean_ = this->register_buffer("mean", from_vector<T>({T(0.485), T(0.456), T(0.406)}, Shape{1, 3, 1, 1}), false);
+    std_ = this->register_buffer("std", from_vector<T>({T(0.229), T(0.224), T(0.225)}, Shape{1, 3, 1, 1}), false);
   }
 
   // The names forward accepts, in the order the network computes them.

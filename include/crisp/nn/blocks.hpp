@@ -169,14 +169,14 @@ class ConvLSTMCellImplT : public ModuleT<T> {
   }
 
   // Zero (h, c) of shape [batch, hidden, height, width].
-  State zero_state(int64_t batch, int64_t height, int64_t width) const {
+  State zero_state(int64_t batch, int64_t height, int64_t width, Device device = Device::cpu()) const {
     const Shape s{batch, options.hidden_channels(), height, width};
-    return {zeros<T>(s), zeros<T>(s)};
+    return {zeros<T>(s, device), zeros<T>(s, device)};
   }
-  // Zero (h, c) for input x [N, C, H, W].
+  // Zero (h, c) for input x [N, C, H, W], on x's device.
   State zero_state(const Tensor<T>& x) const {
     check_input(x);
-    return zero_state(x.size(0), x.size(2), x.size(3));
+    return zero_state(x.size(0), x.size(2), x.size(3), x.device());
   }
 
   // One step: returns (h', c'). Without a state, (h, c) start at zero.
@@ -194,7 +194,7 @@ class ConvLSTMCellImplT : public ModuleT<T> {
     const Tensor<T>& af = ifog ? a[1] : a[2];
     const Tensor<T>& ao = ifog ? a[2] : a[3];
     const Tensor<T>& ag = ifog ? a[3] : a[1];
-    const Tensor<T> f = sigmoid(options.forget_bias() != 0.0 ? add(af, scalar_tensor<T>(static_cast<T>(options.forget_bias())))
+    const Tensor<T> f = sigmoid(options.forget_bias() != 0.0 ? add(af, scalar_tensor<T>(static_cast<T>(options.forget_bias()), af.device()))
                                                            : af);
     const Tensor<T> c2 = add(mul(f, c), mul(sigmoid(ai), crisp::tanh(ag)));
     const Tensor<T> h2 = mul(sigmoid(ao), crisp::tanh(c2));

@@ -88,12 +88,15 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
     parameters_.insert(std::move(name), tensor);
     return tensor;
   }
-  // Buffers are state that is saved but not trained (running statistics); never require grad.
-  Tensor<T> register_buffer(std::string name, Tensor<T> tensor) {
+  // Buffers are state that is not trained (running statistics); never require grad. A persistent
+  // buffer is saved in state_dict(); a non-persistent one (persistent = false, a constant such as
+  // an input normalisation) only moves with the module, as in PyTorch.
+  Tensor<T> register_buffer(std::string name, Tensor<T> tensor, bool persistent = true) {
     check_new_name(name, "register_buffer");
     if (tensor.defined()) {
       if (!tensor.is_leaf() || tensor.requires_grad()) tensor = tensor.detach();
     }
+    if (!persistent) non_persistent_.insert(name);
     buffers_.insert(std::move(name), tensor);
     return tensor;
   }
@@ -231,10 +234,33 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
     for (auto& [n, m] : named_modules(prefix)) fn(n, *m);
   }
 
-  // Moves parameters and buffers to `device`. This build has only the CPU backend.
+  // Moves every parameter, buffer and gradient to `device` in place: every handle to them (the
+  // modules' members, an optimiser's parameter list) sees the new device. Tensors that share
+  // storage keep sharing it. A build without CUDA refuses a CUDA device (Storage throws).
   virtual void to(Device device) {
-    CRISP_CHECK(device.is_cpu(), Error, "Module::to",
-                "this build of crisp has no CUDA backend; expected Device::cpu(), got ", device);
+    NoGradGuard no_grad;
+    std::map<const Storage<T>*, std::shared_ptr<Storage<T>>> moved;
+    auto move = [&](TensorImpl<T>& impl) {
+      if (!impl.storage || impl.storage->device() == device) return;
+      auto& dst = moved[impl.storage.get()];
+      if (!dst) {
+        const Tensor<T> whole = Tensor<T>::view_of(impl.storage, Shape{impl.storage->numel()}, Strides{1}, 0);
+        dst = whole.to(device).storage();
+      }
+      impl.storage = dst;
+    };
+    std::vector<Tensor<T>> all = parameters();
+    for (const auto& b : buffers()) all.push_back(b);
+    for (const auto& t : all) {
+      move(*t.impl_ptr());
+      if (t.impl_ptr()->grad) move(*t.impl_ptr()->grad);
+    }
+  }
+  // The device of the first parameter or buffer (the CPU for a module that has none).
+  Device device() const {
+    for (const auto& p : parameters()) return p.device();
+    for (const auto& b : buffers()) return b.device();
+    return Device::cpu();
   }
 
   // The module as its concrete type (an Impl, or a holder type's Impl), or nullptr.
@@ -313,7 +339,7 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
     for (const auto& [n, t] : parameters_)
       if (t.defined()) out.emplace(join(prefix, n), t.detach());
     for (const auto& [n, t] : buffers_)
-      if (t.defined()) out.emplace(join(prefix, n), t.detach());
+      if (t.defined() && !non_persistent_.contains(n)) out.emplace(join(prefix, n), t.detach());
     for (const auto& [n, c] : children_) c->add_state(join(prefix, n), out);
   }
 
@@ -332,6 +358,7 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
   mutable std::string name_;
   OrderedDict<Tensor<T>> parameters_;
   OrderedDict<Tensor<T>> buffers_;
+  std::set<std::string> non_persistent_;
   OrderedDict<ModulePtr> children_;
 };
 

@@ -96,16 +96,18 @@ class BatchNorm2dImplT : public ModuleT<T> {
     detail::check_channels("BatchNorm2d", input, 1, options.num_features());
     const bool update = this->is_training() && options.track_running_stats();
     double momentum = options.momentum().value_or(0.0);
-    T count = T(0);
-    if (update) {
-      count = num_batches_tracked.item() + T(1);
-      if (!options.momentum()) momentum = 1.0 / static_cast<double>(count);
+    if (update && !options.momentum()) {  // the cumulative average needs the count on the host
+      const T count = num_batches_tracked.to(Device::cpu()).item() + T(1);
+      momentum = 1.0 / static_cast<double>(count);
     }
     const bool use_batch_stats = this->is_training() || !running_mean.defined();
     const bool pass_running = !this->is_training() || options.track_running_stats();
     Tensor<T> y = batch_norm(input, pass_running ? running_mean : Tensor<T>(), pass_running ? running_var : Tensor<T>(),
                              weight, bias, use_batch_stats, momentum, options.eps());
-    if (update) *num_batches_tracked.data() = count;  // counted once the batch went through
+    if (update) {  // counted once the batch went through, on the buffer's device
+      NoGradGuard no_grad;
+      num_batches_tracked.add_(ones<T>(Shape{}, num_batches_tracked.device()));
+    }
     return y;
   }
 

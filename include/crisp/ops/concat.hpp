@@ -22,8 +22,10 @@ Tensor<T> cat(const std::vector<Tensor<T>>& xs, int64_t dim) {
     CRISP_CHECK(ok, ShapeError, "cat", "tensor ", i, " has shape ", s, ", expected ", first.shape(),
                 " in every dim but ", d);
     out[d] += s[d];
+    CRISP_CHECK(xs[i].device() == first.device(), Error, "cat", "expected all tensors on one device, got ",
+                first.device(), " and ", xs[i].device(), " (tensor ", i, ")");
   }
-  Tensor<T> y = Tensor<T>::empty(out);
+  Tensor<T> y = Tensor<T>::empty(out, first.device());
   std::vector<int64_t> sizes;
   int64_t at = 0;
   for (const auto& x : xs) {

@@ -1,5 +1,5 @@
 // conv2d and conv_transpose2d with PyTorch's arguments, output sizes and errors, each one forward
-// on the CPU kernels of crisp/backend/cpu/conv.hpp and one backward rule. The transposed
+// on the convolution primitives of crisp/backend/conv.hpp and one backward rule. The transposed
 // convolution is the adjoint of a convolution: its forward is that convolution's backward-data.
 #pragma once
 
@@ -8,13 +8,10 @@
 #include <vector>
 
 #include "crisp/autograd/node.hpp"
-#include "crisp/backend/cpu/conv.hpp"
+#include "crisp/backend/conv.hpp"
 #include "crisp/ops/conv_args.hpp"
 #include "crisp/ops/fwd.hpp"
 #include "crisp/ops/view.hpp"
-#if defined(CRISP_WITH_CUDA)
-#include "crisp/backend/cuda/conv.hpp"
-#endif
 
 namespace crisp {
 
@@ -35,74 +32,6 @@ inline void check_conv_common(const char* op, const Shape& x, const Shape& w, Pa
   CRISP_CHECK(groups > 0, ValueError, op, "expected groups > 0, got ", groups);
   CRISP_CHECK(x[2] > 0 && x[3] > 0 && w[2] > 0 && w[3] > 0 && w[0] > 0 && w[1] > 0, ShapeError, op,
               "expected non-empty spatial dims and weight, got input ", x, " and weight ", w);
-}
-
-// The kernels behind the ops: cpu:: on host tensors, their cuda:: twins (same signature) on device
-// tensors. Operands are contiguous; an undefined dw / db / bias is a null pointer.
-template <class T>
-T* ptr_or_null(const Tensor<T>& t) {
-  return t.defined() ? t.data_ptr() : nullptr;
-}
-template <class T>
-void conv_kernel_forward(const cpu::Conv2dGeometry& g, const Tensor<T>& x, const Tensor<T>& w, const Tensor<T>& b,
-                         const Tensor<T>& y) {
-#if defined(CRISP_WITH_CUDA)
-  if (y.is_cuda()) {
-    if constexpr (std::is_same_v<T, float>) cuda::conv2d_forward(g, x.data_ptr(), w.data_ptr(), ptr_or_null(b), y.data_ptr());
-    return;
-  }
-#endif
-  cpu::conv2d_forward(g, x.data(), w.data(), b.defined() ? b.data() : static_cast<const T*>(nullptr), y.data());
-}
-template <class T>
-void conv_kernel_backward_data(const cpu::Conv2dGeometry& g, const Tensor<T>& dy, const Tensor<T>& w, const Tensor<T>& dx) {
-#if defined(CRISP_WITH_CUDA)
-  if (dx.is_cuda()) {
-    if constexpr (std::is_same_v<T, float>) cuda::conv2d_backward_data(g, dy.data_ptr(), w.data_ptr(), dx.data_ptr());
-    return;
-  }
-#endif
-  cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
-}
-// dw and / or db (either may be undefined).
-template <class T>
-void conv_kernel_backward_weight(const cpu::Conv2dGeometry& g, const Tensor<T>& x, const Tensor<T>& dy,
-                                 const Tensor<T>& dw, const Tensor<T>& db) {
-#if defined(CRISP_WITH_CUDA)
-  if (dy.is_cuda()) {
-    if constexpr (std::is_same_v<T, float>) {
-      if (dw.defined())
-        cuda::conv2d_backward_weight(g, x.data_ptr(), dy.data_ptr(), dw.data_ptr(), ptr_or_null(db));
-      else if (db.defined())
-        cuda::channel_sum(g.N, g.O, g.P * g.Q, dy.data_ptr(), db.data_ptr());
-    }
-    return;
-  }
-#endif
-  if (dw.defined())
-    cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.defined() ? db.data() : static_cast<T*>(nullptr));
-  else if (db.defined())
-    cpu::channel_sum(g.N, g.O, g.P * g.Q, dy.data(), db.data());
-}
-template <class T>
-void conv_kernel_channel_sum(int64_t N, int64_t C, int64_t HW, const Tensor<T>& g, const Tensor<T>& out) {
-#if defined(CRISP_WITH_CUDA)
-  if (g.is_cuda()) {
-    if constexpr (std::is_same_v<T, float>) cuda::channel_sum(N, C, HW, g.data_ptr(), out.data_ptr());
-    return;
-  }
-#endif
-  cpu::channel_sum(N, C, HW, g.data(), out.data());
-}
-template <class T>
-void conv_kernel_add_channel_bias(int64_t N, int64_t C, int64_t HW, const Tensor<T>& b, const Tensor<T>& y) {
-#if defined(CRISP_WITH_CUDA)
-  if (y.is_cuda()) {
-    if constexpr (std::is_same_v<T, float>) cuda::add_channel_bias(N, C, HW, b.data_ptr(), y.data_ptr());
-    return;
-  }
-#endif
-  cpu::add_channel_bias(N, C, HW, b.data(), y.data());
 }
 
 // All operands on the input's device; on CUDA, float only.
@@ -142,7 +71,7 @@ Tensor<T> conv2d_nchw(const Tensor<T>& input, const Tensor<T>& weight, const Ten
   CRISP_CHECK(ws[0] % groups == 0, ShapeError, op, "expected groups (", groups, ") to divide the ", ws[0],
               " output channels of weight ", ws);
   if (bias.defined()) check_conv_bias(op, bias.shape(), ws[0]);
-  cpu::Conv2dGeometry g;
+  Conv2dGeometry g;
   g.N = xs[0], g.C = xs[1], g.H = xs[2], g.W = xs[3], g.O = ws[0], g.kh = ws[2], g.kw = ws[3], g.groups = groups;
   g.stride_h = stride.h, g.stride_w = stride.w, g.dil_h = dilation.h, g.dil_w = dilation.w;
   const int64_t span_h = dilation.h * (g.kh - 1), span_w = dilation.w * (g.kw - 1);
@@ -164,7 +93,7 @@ Tensor<T> conv2d_nchw(const Tensor<T>& input, const Tensor<T>& weight, const Ten
   check_conv_devices(op, input, weight, bias);
   const Tensor<T> x = conv_operand(input), w = conv_operand(weight), b = conv_operand(bias);
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.O, g.P, g.Q}, input.device());
-  conv_kernel_forward(g, x, w, b, y);
+  backend::conv2d_forward(g, x, w, b, y);
   if (autograd::needs_grad(input, weight, bias)) {
     const bool gx = input.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
     autograd::record<T>(op, y, {input, weight, bias}, [x, w, g, gx, gw, gb](const Tensor<T>& grad) {
@@ -172,12 +101,12 @@ Tensor<T> conv2d_nchw(const Tensor<T>& input, const Tensor<T>& weight, const Ten
       Tensor<T> dx, dw, db;
       if (gx) {
         dx = Tensor<T>::empty(x.shape(), x.device());
-        conv_kernel_backward_data(g, dy, w, dx);
+        backend::conv2d_backward_data(g, dy, w, dx);
       }
       if (gw || gb) {
         if (gw) dw = Tensor<T>::empty(w.shape(), x.device());
         if (gb) db = Tensor<T>::empty(Shape{g.O}, x.device());
-        conv_kernel_backward_weight(g, x, dy, dw, db);
+        backend::conv2d_backward_weight(g, x, dy, dw, db);
       }
       return std::vector{dx, dw, db};
     });
@@ -206,7 +135,7 @@ Tensor<T> conv_transpose2d_nchw(const Tensor<T>& input, const Tensor<T>& weight,
   const int64_t O = ws[1] * groups;
   if (bias.defined()) check_conv_bias(op, bias.shape(), O);
   // The convolution this one is the adjoint of: its input is our output and vice versa.
-  cpu::Conv2dGeometry g;
+  Conv2dGeometry g;
   g.N = xs[0], g.O = xs[1], g.P = xs[2], g.Q = xs[3], g.C = O, g.kh = ws[2], g.kw = ws[3], g.groups = groups;
   g.stride_h = stride.h, g.stride_w = stride.w, g.pad_h = padding.h, g.pad_w = padding.w;
   g.dil_h = dilation.h, g.dil_w = dilation.w;
@@ -217,8 +146,8 @@ Tensor<T> conv_transpose2d_nchw(const Tensor<T>& input, const Tensor<T>& weight,
   check_conv_devices(op, input, weight, bias);
   const Tensor<T> x = conv_operand(input), w = conv_operand(weight), b = conv_operand(bias);
   Tensor<T> y = Tensor<T>::empty(Shape{g.N, g.C, g.H, g.W}, input.device());
-  conv_kernel_backward_data(g, x, w, y);
-  if (b.defined()) conv_kernel_add_channel_bias(g.N, g.C, g.H * g.W, b, y);
+  backend::conv2d_backward_data(g, x, w, y);
+  if (b.defined()) backend::add_channel_bias(g.N, g.C, g.H * g.W, b, y);
   if (autograd::needs_grad(input, weight, bias)) {
     const bool gx = input.requires_grad(), gw = weight.requires_grad(), gb = bias.defined() && bias.requires_grad();
     autograd::record<T>(op, y, {input, weight, bias}, [x, w, g, gx, gw, gb](const Tensor<T>& grad) {
@@ -226,15 +155,15 @@ Tensor<T> conv_transpose2d_nchw(const Tensor<T>& input, const Tensor<T>& weight,
       Tensor<T> dx, dw, db;
       if (gx) {
         dx = Tensor<T>::empty(x.shape(), x.device());
-        conv_kernel_forward(g, dy, w, Tensor<T>(), dx);
+        backend::conv2d_forward(g, dy, w, Tensor<T>(), dx);
       }
       if (gw) {
         dw = Tensor<T>::empty(w.shape(), x.device());
-        conv_kernel_backward_weight(g, dy, x, dw, Tensor<T>());
+        backend::conv2d_backward_weight(g, dy, x, dw, Tensor<T>());
       }
       if (gb) {
         db = Tensor<T>::empty(Shape{g.C}, x.device());
-        conv_kernel_channel_sum(g.N, g.C, g.H * g.W, dy, db);
+        backend::channel_sum(g.N, g.C, g.H * g.W, dy, db);
       }
       return std::vector{dx, dw, db};
     });

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "crisp/backend/cpu/dropout.hpp"
+#include "crisp/backend/dropout.hpp"
 #include "crisp/ops/arithmetic.hpp"
 #include "crisp/tensor/generator.hpp"
 
@@ -19,23 +19,15 @@ Tensor<T> dropout(const Tensor<T>& input, double p, bool training, Generator& ge
   CRISP_CHECK(p >= 0.0 && p <= 1.0, ValueError, "dropout", "expected a probability p in [0, 1], got ", p, " for input ",
               input.shape());
   if (!training || p == 0.0) return input;
-  if (p == 1.0) return mul(input, scalar_tensor<T>(T(0)));
+  if (p == 1.0) return mul(input, scalar_tensor<T>(T(0), input.device()));
 
-  const Tensor<T> x = contiguous(input.detach());
-  const int64_t n = x.numel();
-  auto mask = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(n));
-  cpu::dropout_mask(mask->data(), n, gen.next_u64(), p);
-  // As PyTorch: the noise tensor 1 is divided by (1 - p) in T, then multiplied in.
+  // The noise tensor is mask / (1 - p) (as PyTorch, the scale is rounded in T), multiplied in;
+  // mul's own rule gives the gradient g * noise.
+  Tensor<T> noise = Tensor<T>::empty(input.shape(), input.device());
+  backend::dropout_mask(noise, gen.next_u64(), p);
   const T scale = T(1) / static_cast<T>(1.0 - p);
-  Tensor<T> y = Tensor<T>::empty(x.shape());
-  cpu::dropout_apply(x.data(), mask->data(), scale, n, y.data());
-  if (autograd::needs_grad(input))
-    autograd::record<T>("dropout", y, {input}, [mask, scale](const Tensor<T>& g) {
-      const Tensor<T> gc = contiguous(g);
-      Tensor<T> gx = Tensor<T>::empty(gc.shape());
-      cpu::dropout_apply(gc.data(), mask->data(), scale, gc.numel(), gx.data());
-      return std::vector{gx};
-    });
+  backend::unary(UnaryFn{UnaryOp::Affine, static_cast<double>(scale), 0.0}, noise, noise);
+  Tensor<T> y = mul(input, noise);
   return y;
 }
 

@@ -19,13 +19,7 @@ void check_inplace(const Tensor<T>& t, const char* op) {
 template <class T>
 Tensor<T>& Tensor<T>::fill_(T value) {
   detail::check_inplace(*this, "fill_");
-#if defined(CRISP_WITH_CUDA)
-  if (is_cuda()) {
-    detail::cuda_fill(*this, value);
-    return *this;
-  }
-#endif
-  cpu::fill(*this, value);
+  backend::fill(*this, value);
   return *this;
 }
 
@@ -34,14 +28,10 @@ Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
   detail::check_inplace(*this, "copy_");
   CRISP_CHECK(broadcast_shapes(src.shape(), shape(), "copy_") == shape(), ShapeError, "copy_", "source of shape ",
               src.shape(), " does not broadcast to destination shape ", shape());
-  // A source that overlaps the destination is copied out first.
-#if defined(CRISP_WITH_CUDA)
-  if (is_cuda() || src.is_cuda()) {
-    detail::cuda_copy_into(*this, src.shares_storage_with(*this) ? crisp::clone(src.detach()) : src);
-    return *this;
-  }
-#endif
-  const Tensor s = src.shares_storage_with(*this) ? cpu::map<T>(src.shape(), [](T v) { return v; }, src) : src;
+  // A source that overlaps the destination is copied out first. Across devices, copy_ is the
+  // explicit transfer (as torch's copy_): the source is moved to this tensor's device.
+  Tensor s = src.device() != device() ? src.detach().to(device()) : src;
+  if (s.shares_storage_with(*this)) s = crisp::clone(s.detach());
   detail::copy_into(*this, s);
   return *this;
 }
@@ -51,14 +41,20 @@ Tensor<T>& Tensor<T>::add_(const Tensor& other, T alpha) {
   detail::check_inplace(*this, "add_");
   CRISP_CHECK(broadcast_shapes(other.shape(), shape(), "add_") == shape(), ShapeError, "add_", "operand of shape ",
               other.shape(), " does not broadcast to shape ", shape());
-  cpu::map_into(*this, [alpha](T a, T b) { return a + alpha * b; }, *this, other);
+  if (alpha == T(1)) {
+    backend::binary(BinaryOp::Add, *this, *this, other);
+  } else {
+    Tensor scaled = Tensor::empty(other.shape(), other.device());
+    backend::unary(UnaryFn{UnaryOp::Affine, static_cast<double>(alpha), 0.0}, scaled, other);
+    backend::binary(BinaryOp::Add, *this, *this, scaled);
+  }
   return *this;
 }
 
 template <class T>
 Tensor<T>& Tensor<T>::mul_(T value) {
   detail::check_inplace(*this, "mul_");
-  cpu::map_into(*this, [value](T a) { return a * value; }, *this);
+  backend::unary(UnaryFn{UnaryOp::Affine, static_cast<double>(value), 0.0}, *this, *this);
   return *this;
 }
 

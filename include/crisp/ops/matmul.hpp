@@ -1,9 +1,9 @@
 // matmul with PyTorch's semantics: 1-d operands are promoted and the added dim removed,
-// batch dims broadcast, and each product runs on the packed CPU GEMM (transposed views
-// are passed to GEMM as such, never copied).
+// batch dims broadcast, and the products run on the batched-GEMM primitive (backend/matmul.hpp:
+// the packed CPU GEMM or cuBLAS; transposed views are passed to GEMM as such, never copied).
 #pragma once
 
-#include "crisp/backend/cpu/gemm.hpp"
+#include "crisp/backend/matmul.hpp"
 #include "crisp/ops/reduction.hpp"
 
 namespace crisp {
@@ -33,31 +33,31 @@ Tensor<T> matmul_batched(const Tensor<T>& a_in, const Tensor<T>& b_in) {
   if (!la) a = contiguous(a.detach()), la = gemm_layout(M, K, K, 1);
   auto lb = gemm_layout(K, N, b.strides()[rb - 2], b.strides()[rb - 1]);
   if (!lb) b = contiguous(b.detach()), lb = gemm_layout(K, N, N, 1);
-  const Strides sa = cpu::broadcast_strides(ba, Strides(a.strides().begin(), a.strides().end() - 2), batch);
-  const Strides sb = cpu::broadcast_strides(bb, Strides(b.strides().begin(), b.strides().end() - 2), batch);
+  // Per product, the element offsets of its A and B (a broadcast batch dim repeats them).
+  const int64_t lead_a = batch.size() - ba.size(), lead_b = batch.size() - bb.size();
+  GemmBatch g;
+  g.M = M, g.N = N, g.K = K;
+  g.trans_a = la->trans, g.trans_b = lb->trans;
+  g.lda = la->ld, g.ldb = lb->ld;
+  const int64_t nb = batch.numel();
+  g.offset_a.resize(static_cast<size_t>(nb));
+  g.offset_b.resize(static_cast<size_t>(nb));
+  for (int64_t i = 0; i < nb; ++i) {
+    int64_t oa = 0, ob = 0, r = i;
+    for (int64_t d = batch.size() - 1; d >= 0; --d) {
+      const int64_t idx = r % batch[d];
+      r /= batch[d];
+      if (d >= lead_a && ba[d - lead_a] != 1) oa += idx * a.strides()[d - lead_a];
+      if (d >= lead_b && bb[d - lead_b] != 1) ob += idx * b.strides()[d - lead_b];
+    }
+    g.offset_a[static_cast<size_t>(i)] = oa;
+    g.offset_b[static_cast<size_t>(i)] = ob;
+  }
   Shape out = batch;
   out.push_back(M);
   out.push_back(N);
-  Tensor<T> y = Tensor<T>::empty(out);
-  const int64_t nb = batch.numel();
-  auto one = [&](int64_t i) {
-    int64_t oa = 0, ob = 0, r = i;
-    for (int64_t d = batch.size() - 1; d >= 0; --d) {
-      oa += (r % batch[d]) * sa[d];
-      ob += (r % batch[d]) * sb[d];
-      r /= batch[d];
-    }
-    cpu::gemm<T>(la->trans, lb->trans, M, N, K, T(1), a.data() + oa, la->ld, b.data() + ob, lb->ld, T(0),
-                 y.data() + i * M * N, std::max<int64_t>(N, 1));
-  };
-  // Many small products: one per thread; otherwise GEMM parallelises inside each.
-  if (nb >= cpu::max_threads() && M * N * K < (int64_t(1) << 21)) {
-    cpu::parallel_for(0, nb, 1, [&](int64_t b0, int64_t e0) {
-      for (int64_t i = b0; i < e0; ++i) one(i);
-    });
-  } else {
-    for (int64_t i = 0; i < nb; ++i) one(i);
-  }
+  Tensor<T> y = Tensor<T>::empty(out, a.device());
+  backend::gemm_batched(g, a, b, y);
   return y;
 }
 

@@ -7,7 +7,8 @@
 #include <memory>
 #include <vector>
 
-#include "crisp/backend/cpu/norm.hpp"
+#include "crisp/backend/norm.hpp"
+#include "crisp/ops/reduction.hpp"
 #include "crisp/ops/inplace.hpp"
 #include "crisp/ops/view.hpp"
 
@@ -15,27 +16,33 @@ namespace crisp {
 
 namespace detail {
 
-// Group g of the layout uses the weight, bias and running statistics of channel g % channels.
+// The per-group vectors (center, inverse std, weight) are double tensors on the data's device, so
+// that the statistics never leave it. Group g uses the parameters of channel g % channels.
 struct NormSaved {
-  cpu::NormLayout layout;
+  NormLayout layout;
   int64_t channels = 0;
-  bool batch_stats = false;            // normalised by the data's own statistics (gradient flows through them)
-  std::vector<double> center, invstd;  // per group
-  std::vector<double> weight;          // per channel; empty when affine is off
+  bool batch_stats = false;      // normalised by the data's own statistics (gradient flows through them)
+  Tensor<double> center, invstd; // [groups]
+  Tensor<double> weight;         // [groups]; undefined when affine is off
 };
 
+// Per-channel values as a [groups] double tensor (channel c repeated for groups c, c + C, ...).
 template <class T>
-std::vector<double> norm_values(const Tensor<T>& t) {
-  const Tensor<T> c = contiguous(t.detach());
-  return std::vector<double>(c.data(), c.data() + c.numel());
+Tensor<double> per_group(const Tensor<T>& v, int64_t groups, int64_t channels) {
+  const Tensor<double> d = cast<double>(contiguous(reshape(v.detach(), Shape{channels})));
+  if (groups == channels) return d;
+  return contiguous(reshape(expand(reshape(d, Shape{1, channels}), Shape{groups / channels, channels}), Shape{groups}));
 }
 
+// Per-group values summed into their channels: [groups] -> [channels], cast to T and shaped.
 template <class T>
-Tensor<T> norm_tensor(const std::vector<double>& v, const Shape& shape) {
-  Tensor<T> t = Tensor<T>::empty(shape);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = static_cast<T>(v[static_cast<size_t>(i)]);
-  return t;
+Tensor<T> per_channel(const Tensor<double>& v, int64_t channels, const Shape& shape) {
+  const int64_t groups = v.numel();
+  const Tensor<double> c = groups == channels ? v : sum(reshape(v, Shape{groups / channels, channels}), {0});
+  return reshape(cast<T>(c), shape);
 }
+
+inline Tensor<double> scalar_like(const Tensor<double>& t, double v) { return scalar_tensor<double>(v, t.device()); }
 
 template <class T>
 void check_norm_param(const char* op, const char* what, const Tensor<T>& p, int64_t channels, const Shape& input) {
@@ -62,75 +69,56 @@ void check_norm_input(const char* op, const Tensor<T>& input) {
 template <class T>
 std::vector<Tensor<T>> norm_backward(const NormSaved& s, const Tensor<T>& x, const Tensor<T>& dy, bool need_x,
                                      bool need_w, bool need_b, const Shape& wshape, const Shape& bshape) {
-  const cpu::NormLayout& l = s.layout;
+  const NormLayout& l = s.layout;
   const int64_t G = l.groups, C = s.channels;
+  const Device dev = x.device();
   const bool through_stats = need_x && s.batch_stats;
-  std::vector<double> sum_dy, sum_dy_xc;
-  if (through_stats || need_b) sum_dy.resize(static_cast<size_t>(G));
-  if (through_stats || need_w) sum_dy_xc.resize(static_cast<size_t>(G));
-  if (!sum_dy.empty() || !sum_dy_xc.empty())
-    cpu::norm_grad_sums(dy.data(), x.data(), l, s.center.data(), sum_dy.empty() ? nullptr : sum_dy.data(),
-                        sum_dy_xc.empty() ? nullptr : sum_dy_xc.data());
+  Tensor<double> sum_dy, sum_dy_xc;
+  if (through_stats || need_b) sum_dy = Tensor<double>::empty(Shape{G}, dev);
+  if (through_stats || need_w) sum_dy_xc = Tensor<double>::empty(Shape{G}, dev);
+  if (sum_dy.defined() || sum_dy_xc.defined()) backend::norm_grad_sums(dy, x, l, s.center, sum_dy, sum_dy_xc);
 
   Tensor<T> gx, gw, gb;
   if (need_x) {
-    const double m = static_cast<double>(l.count());
-    std::vector<double> a(static_cast<size_t>(G), 0.0), b(static_cast<size_t>(G), 0.0), k(static_cast<size_t>(G));
-    for (int64_t g = 0; g < G; ++g) {
-      const double is = s.invstd[g];
-      k[g] = is * (s.weight.empty() ? 1.0 : s.weight[static_cast<size_t>(g % C)]);
-      if (through_stats) {
-        a[g] = sum_dy[g] / m;
-        b[g] = sum_dy_xc[g] * is * is / m;
-      }
-    }
-    gx = Tensor<T>::empty(x.shape());
-    cpu::norm_grad_input(dy.data(), through_stats ? x.data() : static_cast<const T*>(nullptr), l, s.center.data(),
-                         a.data(), b.data(), k.data(), gx.data());
+    const Tensor<double> m = scalar_like(s.invstd, static_cast<double>(l.count()));
+    const Tensor<double> k = s.weight.defined() ? mul(s.invstd, s.weight) : s.invstd;
+    const Tensor<double> a = through_stats ? div(sum_dy, m) : zeros<double>(Shape{G}, dev);
+    const Tensor<double> b = through_stats ? div(mul(mul(sum_dy_xc, s.invstd), s.invstd), m) : zeros<double>(Shape{G}, dev);
+    gx = Tensor<T>::empty(x.shape(), dev);
+    backend::norm_grad_input(dy, through_stats ? x : Tensor<T>(), l, s.center, a, b, k, gx);
   }
-  if (need_w) {
-    std::vector<double> w(static_cast<size_t>(C), 0.0);
-    for (int64_t g = 0; g < G; ++g) w[static_cast<size_t>(g % C)] += sum_dy_xc[g] * s.invstd[g];
-    gw = norm_tensor<T>(w, wshape);
-  }
-  if (need_b) {
-    std::vector<double> b(static_cast<size_t>(C), 0.0);
-    for (int64_t g = 0; g < G; ++g) b[static_cast<size_t>(g % C)] += sum_dy[g];
-    gb = norm_tensor<T>(b, bshape);
-  }
+  if (need_w) gw = per_channel<T>(mul(sum_dy_xc, s.invstd), C, wshape);
+  if (need_b) gb = per_channel<T>(sum_dy, C, bshape);
   return {gx, gw, gb};
 }
 
-// Normalises x (contiguous) group by group. With batch_stats, center/var are computed here (biased
-// variance) and returned through them; otherwise they come in per group (the running statistics).
+// Normalises x (contiguous) group by group. With batch_stats, center / var are computed here
+// (biased variance) and returned through them; otherwise they come in per group (the running
+// statistics).
 template <class T>
-Tensor<T> normalize(const char* op, const Tensor<T>& input, const Tensor<T>& x, const cpu::NormLayout& layout,
+Tensor<T> normalize(const char* op, const Tensor<T>& input, const Tensor<T>& x, const NormLayout& layout,
                     int64_t channels, bool batch_stats, const Tensor<T>& weight, const Tensor<T>& bias,
-                    std::vector<double>& center, std::vector<double>& var, double eps) {
+                    Tensor<double>& center, Tensor<double>& var, double eps) {
   const int64_t G = layout.groups;
+  const Device dev = x.device();
   auto s = std::make_shared<NormSaved>();
   s->layout = layout;
   s->channels = channels;
   s->batch_stats = batch_stats;
   if (batch_stats) {
-    center.assign(static_cast<size_t>(G), 0.0);
-    var.assign(static_cast<size_t>(G), 0.0);
-    cpu::norm_stats(x.data(), layout, center.data(), var.data());
+    center = Tensor<double>::empty(Shape{G}, dev);
+    var = Tensor<double>::empty(Shape{G}, dev);
+    backend::norm_stats(x, layout, center, var);
   }
   s->center = center;
-  s->invstd.resize(static_cast<size_t>(G));
-  for (int64_t g = 0; g < G; ++g) s->invstd[g] = 1.0 / std::sqrt(var[g] + eps);
-  if (weight.defined()) s->weight = norm_values(weight);
-  const std::vector<double> b = bias.defined() ? norm_values(bias) : std::vector<double>();
-
-  std::vector<double> scale(static_cast<size_t>(G)), offset(static_cast<size_t>(G), 0.0);
-  for (int64_t g = 0; g < G; ++g) {
-    const size_t c = static_cast<size_t>(g % channels);
-    scale[g] = s->invstd[g] * (s->weight.empty() ? 1.0 : s->weight[c]);
-    if (!b.empty()) offset[g] = b[c];
-  }
-  Tensor<T> y = Tensor<T>::empty(x.shape());
-  cpu::norm_apply(x.data(), layout, s->center.data(), scale.data(), offset.data(), y.data());
+  s->invstd = Tensor<double>::empty(Shape{G}, dev);
+  backend::unary(UnaryFn{UnaryOp::Affine, 1.0, eps}, s->invstd, var);
+  backend::unary(UnaryFn{UnaryOp::Rsqrt}, s->invstd, s->invstd);
+  if (weight.defined()) s->weight = per_group(weight, G, channels);
+  const Tensor<double> scale = s->weight.defined() ? mul(s->invstd, s->weight) : s->invstd;
+  const Tensor<double> offset = bias.defined() ? per_group(bias, G, channels) : zeros<double>(Shape{G}, dev);
+  Tensor<T> y = Tensor<T>::empty(x.shape(), dev);
+  backend::norm_apply(x, layout, s->center, scale, offset, y);
 
   if (autograd::needs_grad(input, weight, bias)) {
     const bool need_x = input.requires_grad(), need_w = weight.defined() && weight.requires_grad(),
@@ -144,40 +132,34 @@ Tensor<T> normalize(const char* op, const Tensor<T>& input, const Tensor<T>& x, 
   return y;
 }
 
-// Repeats per-channel values over `groups` groups (group g takes channel g % channels).
-inline std::vector<double> per_group(const std::vector<double>& v, int64_t groups) {
-  std::vector<double> out(static_cast<size_t>(groups));
-  for (int64_t g = 0; g < groups; ++g) out[g] = v[static_cast<size_t>(g % static_cast<int64_t>(v.size()))];
-  return out;
-}
-
 // running = (1 - momentum) * running + momentum * stat, where stat is the mean over the groups of
 // each channel of the per-group statistic times `correction` (PyTorch's rule for instance norm,
 // which averages the per-instance updates; batch norm has one group per channel).
 template <class T>
-void update_running(const Tensor<T>& running, const std::vector<double>& stat, int64_t channels, double correction,
+void update_running(const Tensor<T>& running, const Tensor<double>& stat, int64_t channels, double correction,
                     double momentum) {
   if (!running.defined()) return;
   NoGradGuard no_grad;
-  const std::vector<double> old = norm_values(running);
-  const int64_t per = static_cast<int64_t>(stat.size()) / channels;
-  std::vector<double> next(static_cast<size_t>(channels), 0.0);
-  for (int64_t g = 0; g < static_cast<int64_t>(stat.size()); ++g) next[g % channels] += stat[g] * correction;
-  for (int64_t c = 0; c < channels; ++c) next[c] = (1.0 - momentum) * old[c] + momentum * (next[c] / per);
+  const int64_t per = stat.numel() / channels;
+  const Tensor<double> old = cast<double>(contiguous(reshape(running, Shape{channels})));
+  const Tensor<double> next = per_channel<double>(mul(stat, scalar_like(stat, correction)), channels, Shape{channels});
+  const Tensor<double> updated = add(mul(old, scalar_like(old, 1.0 - momentum)),
+                                     mul(div(next, scalar_like(next, static_cast<double>(per))), scalar_like(next, momentum)));
   Tensor<T> target = running;  // a second handle to the caller's buffer
-  target.copy_(norm_tensor<T>(next, running.shape()));
+  target.copy_(reshape(cast<T>(updated), running.shape()));
 }
 
 template <class T>
 Tensor<T> empty_norm_result(const char* op, const Tensor<T>& input, const Tensor<T>& weight, const Tensor<T>& bias) {
-  Tensor<T> y = zeros<T>(input.shape());
+  Tensor<T> y = zeros<T>(input.shape(), input.device());
   if (autograd::needs_grad(input, weight, bias))
     autograd::record<T>(
         op, y, {input, weight, bias},
         [in = input.shape(), w = weight.defined(), b = bias.defined(),
          wshape = weight.defined() ? weight.shape() : Shape{},
-         bshape = bias.defined() ? bias.shape() : Shape{}](const Tensor<T>&) {
-          return std::vector{zeros<T>(in), w ? zeros<T>(wshape) : Tensor<T>(), b ? zeros<T>(bshape) : Tensor<T>()};
+         bshape = bias.defined() ? bias.shape() : Shape{}](const Tensor<T>& g) {
+          return std::vector{zeros<T>(in, g.device()), w ? zeros<T>(wshape, g.device()) : Tensor<T>(),
+                             b ? zeros<T>(bshape, g.device()) : Tensor<T>()};
         });
   return y;
 }
@@ -214,11 +196,11 @@ Tensor<T> batch_norm(const Tensor<T>& input, const Tensor<T>& running_mean, cons
   if (input.numel() == 0) return detail::empty_norm_result(op, input, weight, bias);
 
   const Tensor<T> x = contiguous(input.detach());
-  const cpu::NormLayout layout{N, C, S};
-  std::vector<double> center, var;
+  const NormLayout layout{N, C, S};
+  Tensor<double> center, var;
   if (!training) {
-    center = detail::norm_values(running_mean);
-    var = detail::norm_values(running_var);
+    center = detail::per_group(running_mean, C, C);
+    var = detail::per_group(running_var, C, C);
   }
   Tensor<T> y = detail::normalize(op, input, x, layout, C, training, weight, bias, center, var, eps);
   if (training) {
@@ -252,11 +234,11 @@ Tensor<T> instance_norm(const Tensor<T>& input, const Tensor<T>& running_mean = 
   if (input.numel() == 0) return detail::empty_norm_result(op, input, weight, bias);
 
   const Tensor<T> x = contiguous(input.detach());
-  const cpu::NormLayout layout{1, N * C, S};
-  std::vector<double> center, var;
+  const NormLayout layout{1, N * C, S};
+  Tensor<double> center, var;
   if (!use_input_stats) {
-    center = detail::per_group(detail::norm_values(running_mean), N * C);
-    var = detail::per_group(detail::norm_values(running_var), N * C);
+    center = detail::per_group(running_mean, N * C, C);
+    var = detail::per_group(running_var, N * C, C);
   }
   Tensor<T> y = detail::normalize(op, input, x, layout, C, use_input_stats, weight, bias, center, var, eps);
   if (use_input_stats) {

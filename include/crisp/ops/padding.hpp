@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "crisp/backend/cpu/pad.hpp"
+#include "crisp/backend/pad.hpp"
 #include "crisp/ops/view.hpp"
 
 namespace crisp {
@@ -50,12 +50,12 @@ inline void check_pad_dim(PadMode mode, int64_t in, int64_t before, int64_t afte
   }
 }
 
-inline cpu::PadIndex pad_index_kind(PadMode m) {
+inline PadIndex pad_index_kind(PadMode m) {
   switch (m) {
-    case PadMode::Reflect: return cpu::PadIndex::Reflect;
-    case PadMode::Replicate: return cpu::PadIndex::Replicate;
-    case PadMode::Circular: return cpu::PadIndex::Circular;
-    default: return cpu::PadIndex::Constant;
+    case PadMode::Reflect: return PadIndex::Reflect;
+    case PadMode::Replicate: return PadIndex::Replicate;
+    case PadMode::Circular: return PadIndex::Circular;
+    default: return PadIndex::Constant;
   }
 }
 }  // namespace detail
@@ -87,8 +87,8 @@ Tensor<T> pad(const Tensor<T>& x, const std::vector<int64_t>& pads, PadMode mode
   if (two_d) detail::check_pad_dim(mode, H, top, bottom, "height", x.shape(), pads);
 
   const auto kind = detail::pad_index_kind(mode);
-  auto rows = cpu::pad_index_map(kind, H, top, bottom);
-  auto cols = cpu::pad_index_map(kind, W, left, right);
+  auto rows = pad_index_map(kind, H, top, bottom);
+  auto cols = pad_index_map(kind, W, left, right);
   Shape out = x.shape();
   out[rank - 1] = W + left + right;
   if (two_d) out[rank - 2] = H + top + bottom;
@@ -99,14 +99,14 @@ Tensor<T> pad(const Tensor<T>& x, const std::vector<int64_t>& pads, PadMode mode
   }();
 
   const Tensor<T> xc = contiguous(x.detach());
-  Tensor<T> y = Tensor<T>::empty(out);
-  cpu::pad2d_forward<T>(xc.data(), y.data(), planes, H, W, left, rows, cols, value);
+  Tensor<T> y = Tensor<T>::empty(out, x.device());
+  backend::pad2d_forward(xc, y, planes, H, W, left, rows, cols, static_cast<T>(value));
   if (autograd::needs_grad(x))
     autograd::record<T>("pad", y, {x},
                         [in = x.shape(), planes, H, W, left, rows = std::move(rows), cols = std::move(cols)](const Tensor<T>& g) {
                           const Tensor<T> gc = contiguous(g);
-                          Tensor<T> gx = Tensor<T>::empty(in);
-                          cpu::pad2d_backward<T>(gc.data(), gx.data(), planes, H, W, left, rows, cols);
+                          Tensor<T> gx = Tensor<T>::empty(in, g.device());
+                          backend::pad2d_backward(gc, gx, planes, H, W, left, rows, cols);
                           return std::vector{gx};
                         });
   return y;

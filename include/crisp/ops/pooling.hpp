@@ -6,7 +6,7 @@
 #include <optional>
 #include <utility>
 
-#include "crisp/backend/cpu/pool.hpp"
+#include "crisp/backend/pool.hpp"
 #include "crisp/ops/conv_args.hpp"
 #include "crisp/ops/view.hpp"
 
@@ -40,7 +40,7 @@ inline int64_t pool_out_size(int64_t in, int64_t k, int64_t pad, int64_t stride,
   return out;
 }
 
-inline cpu::PoolGeometry pool_geometry(const char* op, const Shape& s, const ImagePlanes& ip, Pair2 k,
+inline PoolGeometry pool_geometry(const char* op, const Shape& s, const ImagePlanes& ip, Pair2 k,
                                        std::optional<Pair2> stride_opt, Pair2 pad, Pair2 dil, bool ceil_mode) {
   const Pair2 st = stride_opt ? *stride_opt : k;
   CRISP_CHECK(k.h > 0 && k.w > 0, ValueError, op, "kernel_size must be greater than zero, got ", k);
@@ -68,14 +68,14 @@ std::pair<Tensor<T>, Tensor<int64_t>> max_pool2d_impl(const Tensor<T>& x, Pair2 
   const Shape out = with_plane_size(x.shape(), g.OH, g.OW);
   const bool grad = autograd::needs_grad(x);
   const Tensor<T> xc = contiguous(x.detach());
-  Tensor<T> y = Tensor<T>::empty(out);
-  Tensor<int64_t> idx = want_indices || grad ? Tensor<int64_t>::empty(out) : Tensor<int64_t>();
-  cpu::max_pool2d_forward<T>(xc.data(), y.data(), idx.defined() ? idx.data() : nullptr, ip.planes, g);
+  Tensor<T> y = Tensor<T>::empty(out, x.device());
+  Tensor<int64_t> idx = want_indices || grad ? Tensor<int64_t>::empty(out, x.device()) : Tensor<int64_t>();
+  backend::max_pool2d_forward(xc, y, idx, ip.planes, g);
   if (grad)
     autograd::record<T>(op, y, {x}, [in = x.shape(), idx, planes = ip.planes, g](const Tensor<T>& gy) {
       const Tensor<T> gc = contiguous(gy);
-      Tensor<T> gx = Tensor<T>::empty(in);
-      cpu::max_pool2d_backward<T>(gc.data(), idx.data(), gx.data(), planes, g);
+      Tensor<T> gx = Tensor<T>::empty(in, gy.device());
+      backend::max_pool2d_backward(gc, idx, gx, planes, g);
       return std::vector{gx};
     });
   return {y, idx};
@@ -112,14 +112,14 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, Pair2 kernel_size, std::optional<Pair2>
   const auto g = detail::pool_geometry(op, x.shape(), ip, kernel_size, stride, padding, 1, ceil_mode);
   CRISP_CHECK(!divisor_override || *divisor_override != 0, ValueError, op, "divisor_override must not be zero");
   const Tensor<T> xc = contiguous(x.detach());
-  Tensor<T> y = Tensor<T>::empty(detail::with_plane_size(x.shape(), g.OH, g.OW));
-  cpu::avg_pool2d_forward<T>(xc.data(), y.data(), ip.planes, g, count_include_pad, divisor_override);
+  Tensor<T> y = Tensor<T>::empty(detail::with_plane_size(x.shape(), g.OH, g.OW), x.device());
+  backend::avg_pool2d_forward(xc, y, ip.planes, g, count_include_pad, divisor_override);
   if (autograd::needs_grad(x))
     autograd::record<T>(op, y, {x},
                         [in = x.shape(), planes = ip.planes, g, count_include_pad, divisor_override](const Tensor<T>& gy) {
                           const Tensor<T> gc = contiguous(gy);
-                          Tensor<T> gx = Tensor<T>::empty(in);
-                          cpu::avg_pool2d_backward<T>(gc.data(), gx.data(), planes, g, count_include_pad, divisor_override);
+                          Tensor<T> gx = Tensor<T>::empty(in, gy.device());
+                          backend::avg_pool2d_backward(gc, gx, planes, g, count_include_pad, divisor_override);
                           return std::vector{gx};
                         });
   return y;
@@ -135,13 +135,13 @@ Tensor<T> adaptive_avg_pool2d(const Tensor<T>& x, Pair2 output_size) {
   CRISP_CHECK(OH >= 0 && OW >= 0, ValueError, op, "output_size must be >= 0, got ", output_size, " for input of shape ",
               x.shape());
   const Tensor<T> xc = contiguous(x.detach());
-  Tensor<T> y = Tensor<T>::empty(detail::with_plane_size(x.shape(), OH, OW));
-  cpu::adaptive_avg_pool2d_forward<T>(xc.data(), y.data(), ip.planes, ip.H, ip.W, OH, OW);
+  Tensor<T> y = Tensor<T>::empty(detail::with_plane_size(x.shape(), OH, OW), x.device());
+  backend::adaptive_avg_pool2d_forward(xc, y, ip.planes, ip.H, ip.W, OH, OW);
   if (autograd::needs_grad(x))
     autograd::record<T>(op, y, {x}, [in = x.shape(), ip, OH, OW](const Tensor<T>& gy) {
       const Tensor<T> gc = contiguous(gy);
-      Tensor<T> gx = Tensor<T>::empty(in);
-      cpu::adaptive_avg_pool2d_backward<T>(gc.data(), gx.data(), ip.planes, ip.H, ip.W, OH, OW);
+      Tensor<T> gx = Tensor<T>::empty(in, gy.device());
+      backend::adaptive_avg_pool2d_backward(gc, gx, ip.planes, ip.H, ip.W, OH, OW);
       return std::vector{gx};
     });
   return y;

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "crisp/backend/cpu/reduce.hpp"
+#include "crisp/backend/reduce.hpp"
 #include "crisp/ops/arithmetic.hpp"
 
 namespace crisp {
@@ -36,8 +36,8 @@ inline Shape reduced_shape(const Shape& s, const std::vector<bool>& mask, bool k
 template <class T>
 Tensor<T> sum(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keepdim) {
   const auto mask = detail::reduce_mask(dims, x.dim(), "sum");
-  Tensor<T> y = Tensor<T>::empty(detail::reduced_shape(x.shape(), mask, keepdim));
-  cpu::sum_into(x, mask, y);
+  Tensor<T> y = Tensor<T>::empty(detail::reduced_shape(x.shape(), mask, keepdim), x.device());
+  backend::sum_into(x, mask, y);
   if (autograd::needs_grad(x))
     autograd::record<T>("sum", y, {x}, [in = x.shape(), kept = detail::reduced_shape(x.shape(), mask, true)](const Tensor<T>& g) {
       return std::vector{expand(reshape(g, kept), in)};
@@ -55,7 +55,8 @@ Tensor<T> mean(const Tensor<T>& x, const std::vector<int64_t>& dims, bool keepdi
   int64_t count = 1;
   for (int64_t d = 0; d < x.dim(); ++d)
     if (mask[static_cast<size_t>(d)]) count *= x.shape()[d];
-  return mul(sum(x, dims, keepdim), scalar_tensor<T>(count ? T(1) / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN()));
+  return mul(sum(x, dims, keepdim),
+             scalar_tensor<T>(count ? T(1) / static_cast<T>(count) : std::numeric_limits<T>::quiet_NaN(), x.device()));
 }
 template <class T>
 Tensor<T> mean(const Tensor<T>& x) {
@@ -92,9 +93,9 @@ std::pair<Tensor<T>, Tensor<int64_t>> extremum_dim(const char* op, const Tensor<
   const int64_t d = wrap_dim(dim, xv.dim(), op);
   Shape out = xv.shape();
   out.erase(d);
-  Tensor<T> values = Tensor<T>::empty(out);
-  Tensor<int64_t> indices = Tensor<int64_t>::empty(out);
-  cpu::arg_extremum(xv, d, greatest, values, indices);
+  Tensor<T> values = Tensor<T>::empty(out, x.device());
+  Tensor<int64_t> indices = Tensor<int64_t>::empty(out, x.device());
+  backend::arg_extremum(xv, d, greatest, values, indices);
   if (keepdim && x.dim() > 0) {
     Shape k = x.shape();
     k[d] = 1;
@@ -104,15 +105,9 @@ std::pair<Tensor<T>, Tensor<int64_t>> extremum_dim(const char* op, const Tensor<
   if (autograd::needs_grad(x))
     autograd::record<T>(op, values, {x}, [in = x.shape(), d, keepdim, indices](const Tensor<T>& g) {
       // Scatter g to the chosen index along d.
-      Tensor<T> gk = keepdim || in.size() == 0 ? g : unsqueeze(g, d);
-      Tensor<T> gx = zeros<T>(in.size() == 0 ? Shape{1} : in);
-      const int64_t n = gx.shape()[d], inner = gx.strides()[d];
-      const Tensor<T> gc = contiguous(gk);
-      const int64_t* pi = indices.data();
-      for (int64_t k = 0; k < gc.numel(); ++k) {
-        const int64_t o = k / inner, i = k % inner;
-        gx.data()[(o * n + pi[k]) * inner + i] = gc.data()[k];
-      }
+      Tensor<T> gx = Tensor<T>::empty(in.size() == 0 ? Shape{1} : in, g.device());
+      const int64_t n = gx.shape()[d], inner = gx.strides()[d], outer = gx.numel() / std::max<int64_t>(1, n * inner);
+      backend::scatter_along(gx, outer, n, inner, contiguous(indices), contiguous(g));
       return std::vector{reshape(gx, in)};
     });
   return {values, indices};
@@ -126,10 +121,9 @@ Tensor<T> extremum_all(const char* op, const Tensor<T>& x, bool greatest) {
   Tensor<T> y = v;
   if (autograd::needs_grad(x))
     autograd::record<T>(op, y, {x}, [x = x.detach(), y = y.detach()](const Tensor<T>& g) {
-      const T m = y.item();
-      Tensor<T> mask = cpu::map<T>(x.shape(), [m](T v) { return v == m || (v != v && m != m) ? T(1) : T(0); }, x);
-      const T count = sum(mask).item();
-      return std::vector{mul(mask, mul(g, scalar_tensor<T>(T(1) / count)))};
+      // ties share the gradient; computed on the device (no value leaves it)
+      const Tensor<T> mask = detail::broadcast_map(BinaryOp::Equal, x, y);
+      return std::vector{mul(mask, div(g, sum(mask)))};
     });
   return y;
 }

@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-#include "crisp/backend/cpu/resize.hpp"
+#include "crisp/backend/resize.hpp"
 #include "crisp/ops/conv_args.hpp"
 #include "crisp/ops/view.hpp"
 
@@ -33,8 +33,8 @@ inline std::vector<int64_t> nearest_map(int64_t in, int64_t out, std::optional<d
 // ATen's area_pixel_compute_scale + compute_source_index_and_lambda: the scale in T, the
 // source coordinate in double, negative coordinates (align_corners=false) clamped to 0.
 template <class T>
-cpu::LinearTaps<T> linear_taps(int64_t in, int64_t out, bool align_corners, std::optional<double> sf) {
-  cpu::LinearTaps<T> t;
+LinearTaps<T> linear_taps(int64_t in, int64_t out, bool align_corners, std::optional<double> sf) {
+  LinearTaps<T> t;
   const auto n = static_cast<size_t>(out);
   t.i0.resize(n), t.i1.resize(n), t.l0.resize(n), t.l1.resize(n);
   T ratio;
@@ -91,28 +91,28 @@ Tensor<T> interpolate(const Tensor<T>& x, std::optional<Pair2> size,
               ", W: ", OW, ") for input of shape ", x.shape());
   const int64_t planes = x.shape()[0] * x.shape()[1];
   const Tensor<T> xc = contiguous(x.detach());
-  Tensor<T> y = Tensor<T>::empty({x.shape()[0], x.shape()[1], OH, OW});
+  Tensor<T> y = Tensor<T>::empty({x.shape()[0], x.shape()[1], OH, OW}, x.device());
   const bool grad = autograd::needs_grad(x);
   if (mode == InterpolateMode::Nearest) {
     auto rows = detail::nearest_map(H, OH, sh), cols = detail::nearest_map(W, OW, sw);
-    cpu::resize_nearest_forward<T>(xc.data(), y.data(), planes, H, W, rows, cols);
+    backend::resize_nearest_forward(xc, y, planes, H, W, rows, cols);
     if (grad)
       autograd::record<T>("upsample_nearest2d", y, {x},
                           [in = x.shape(), planes, rows = std::move(rows), cols = std::move(cols)](const Tensor<T>& g) {
                             const Tensor<T> gc = contiguous(g);
-                            Tensor<T> gx = Tensor<T>::empty(in);
-                            cpu::resize_nearest_backward<T>(gc.data(), gx.data(), planes, in[2], in[3], rows, cols);
+                            Tensor<T> gx = Tensor<T>::empty(in, g.device());
+                            backend::resize_nearest_backward(gc, gx, planes, in[2], in[3], rows, cols);
                             return std::vector{gx};
                           });
   } else {
     auto rt = detail::linear_taps<T>(H, OH, align_corners, sh), ct = detail::linear_taps<T>(W, OW, align_corners, sw);
-    cpu::resize_bilinear_forward<T>(xc.data(), y.data(), planes, H, W, rt, ct);
+    backend::resize_bilinear_forward(xc, y, planes, H, W, rt, ct);
     if (grad)
       autograd::record<T>("upsample_bilinear2d", y, {x},
                           [in = x.shape(), planes, rt = std::move(rt), ct = std::move(ct)](const Tensor<T>& g) {
                             const Tensor<T> gc = contiguous(g);
-                            Tensor<T> gx = Tensor<T>::empty(in);
-                            cpu::resize_bilinear_backward<T>(gc.data(), gx.data(), planes, in[2], in[3], rt, ct);
+                            Tensor<T> gx = Tensor<T>::empty(in, g.device());
+                            backend::resize_bilinear_backward(gc, gx, planes, in[2], in[3], rt, ct);
                             return std::vector{gx};
                           });
   }

@@ -10,64 +10,65 @@
 namespace crisp {
 
 namespace detail {
-// y = f(x) with dy/dx computed from (g, x, y) by df.
-template <class T, class F, class DF>
-Tensor<T> unary_op(const char* name, const Tensor<T>& x, F f, DF df) {
-#if defined(CRISP_WITH_CUDA)
-  if (x.is_cuda()) {
-    Tensor<T> y = cuda_unary(name, x);
-    if (autograd::needs_grad(x))
-      autograd::record<T>(name, y, {x}, [name, x = x.detach()](const Tensor<T>& g) {
-        return std::vector{cuda_unary_backward(name, g, x)};
-      });
-    return y;
-  }
-#endif
-  Tensor<T> y = cpu::map<T>(x.shape(), f, x);
+// y = f(x), recorded with a backward rule df(g, x, y) written with ops (so it runs on any device).
+template <class T, class DF>
+Tensor<T> unary_op(const UnaryFn& f, const Tensor<T>& x, DF df) {
+  Tensor<T> y = map_unary(f, x);
   if (autograd::needs_grad(x))
-    autograd::record<T>(name, y, {x}, [x = x.detach(), y = y.detach(), df](const Tensor<T>& g) {
-      return std::vector{cpu::map<T>(g.shape(), df, g, x, y)};
+    autograd::record<T>(to_string(f.op), y, {x}, [x = x.detach(), y = y.detach(), df](const Tensor<T>& g) {
+      return std::vector{df(g, x, y)};
     });
   return y;
+}
+template <class T>
+Tensor<T> unary_map(UnaryOp op, const Tensor<T>& x, double a = 0, double b = 0) {
+  return map_unary(UnaryFn{op, a, b}, x);
 }
 }  // namespace detail
 
 template <class T>
 Tensor<T> exp(const Tensor<T>& x) {
-  return detail::unary_op("exp", x, [](T v) { return std::exp(v); }, [](T g, T, T y) { return g * y; });
+  return detail::unary_op(UnaryFn{UnaryOp::Exp}, x, [](const Tensor<T>& g, const Tensor<T>&, const Tensor<T>& y) {
+    return mul(g, y);
+  });
 }
 template <class T>
 Tensor<T> log(const Tensor<T>& x) {
-  return detail::unary_op("log", x, [](T v) { return std::log(v); }, [](T g, T x, T) { return g / x; });
+  return detail::unary_op(UnaryFn{UnaryOp::Log}, x, [](const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>&) {
+    return div(g, x);
+  });
 }
 template <class T>
 Tensor<T> sqrt(const Tensor<T>& x) {
-  return detail::unary_op("sqrt", x, [](T v) { return std::sqrt(v); }, [](T g, T, T y) { return g / (T(2) * y); });
+  return detail::unary_op(UnaryFn{UnaryOp::Sqrt}, x, [](const Tensor<T>& g, const Tensor<T>&, const Tensor<T>& y) {
+    return div(g, detail::unary_map(UnaryOp::Affine, y, 2.0, 0.0));
+  });
 }
 template <class T>
 Tensor<T> abs(const Tensor<T>& x) {
-  return detail::unary_op("abs", x, [](T v) { return std::abs(v); },
-                          [](T g, T x, T) { return x > T(0) ? g : (x < T(0) ? -g : T(0)); });
+  return detail::unary_op(UnaryFn{UnaryOp::Abs}, x, [](const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>&) {
+    return mul(g, detail::unary_map(UnaryOp::Sign, x));
+  });
 }
 
 // x ** p for a scalar exponent; the gradient is 0 where p == 0, as PyTorch.
 template <class T>
 Tensor<T> pow(const Tensor<T>& x, scalar_t<T> p) {
-  return detail::unary_op("pow", x, [p](T v) { return p == T(2) ? v * v : std::pow(v, p); },
-                          [p](T g, T x, T) { return p == T(0) ? T(0) : g * p * std::pow(x, p - T(1)); });
+  const double pd = static_cast<double>(p);
+  return detail::unary_op(UnaryFn{UnaryOp::PowScalar, pd}, x, [pd](const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>&) {
+    if (pd == 0) return zeros_like(g);
+    return mul(detail::unary_map(UnaryOp::Affine, g, pd, 0.0), detail::unary_map(UnaryOp::PowScalar, x, pd - 1));
+  });
 }
 
-// x ** e elementwise with broadcasting; d/de uses log(x) and is 0 where x == 0 and e >= 0.
+// x ** e elementwise with broadcasting; d/de uses log(x) and is 0 where x == 0.
 template <class T>
 Tensor<T> pow(const Tensor<T>& x, const Tensor<T>& e) {
-  Tensor<T> y = detail::broadcast_map("pow", x, e, [](T a, T b) { return std::pow(a, b); });
+  Tensor<T> y = detail::broadcast_map(BinaryOp::Pow, x, e);
   if (autograd::needs_grad(x, e))
-    autograd::record<T>("pow", y, {x, e}, [x = x.detach(), e = e.detach(), y = y.detach()](const Tensor<T>& g) {
-      Tensor<T> gx = cpu::map<T>(g.shape(), [](T gv, T a, T b) { return b == T(0) ? T(0) : gv * b * std::pow(a, b - T(1)); },
-                                 g, x, e);
-      Tensor<T> ge = cpu::map<T>(g.shape(), [](T gv, T a, T yv) { return a == T(0) ? T(0) : gv * yv * std::log(a); }, g,
-                                 x, y);
-      return std::vector{sum_to(gx, x.shape()), sum_to(ge, e.shape())};
+    autograd::record<T>("pow", y, {x, e}, [x = x.detach(), e = e.detach()](const Tensor<T>& g) {
+      return std::vector{sum_to(mul(g, detail::broadcast_map(BinaryOp::PowBaseGrad, x, e)), x.shape()),
+                         sum_to(mul(g, detail::broadcast_map(BinaryOp::PowExpGrad, x, e)), e.shape())};
     });
   return y;
 }
@@ -78,8 +79,10 @@ Tensor<T> clamp(const Tensor<T>& x, std::optional<T> min, std::optional<T> max =
   CRISP_CHECK(min || max, ValueError, "clamp", "expected at least one of min and max, got neither");
   const T lo = min ? *min : -std::numeric_limits<T>::infinity();
   const T hi = max ? *max : std::numeric_limits<T>::infinity();
-  return detail::unary_op("clamp", x, [lo, hi](T v) { return v != v ? v : std::min(std::max(v, lo), hi); },
-                          [lo, hi](T g, T x, T) { return x >= lo && x <= hi ? g : T(0); });
+  const double l = lo, h = hi;
+  return detail::unary_op(UnaryFn{UnaryOp::Clamp, l, h}, x, [l, h](const Tensor<T>& g, const Tensor<T>& x, const Tensor<T>&) {
+    return mul(g, detail::unary_map(UnaryOp::InRange, x, l, h));
+  });
 }
 
 template <class T>

@@ -8,8 +8,7 @@
 #include <vector>
 
 #include "crisp/autograd/node.hpp"
-#include "crisp/backend/cpu/elementwise.hpp"
-#include "crisp/backend/cuda/tensor_ops.hpp"
+#include "crisp/backend/elementwise.hpp"
 #include "crisp/ops/fwd.hpp"
 #include "crisp/tensor/factory.hpp"
 
@@ -74,10 +73,7 @@ inline Shape infer_shape(const Shape& shape, int64_t numel, const char* op, cons
 
 template <class T>
 void copy_into(const Tensor<T>& dst, const Tensor<T>& src) {
-#if defined(CRISP_WITH_CUDA)
-  if (dst.is_cuda() || src.is_cuda()) return cuda_copy_into(dst, src);
-#endif
-  cpu::map_into(dst, [](T v) { return v; }, src);
+  backend::copy(dst, src);
 }
 
 }  // namespace detail
@@ -220,7 +216,7 @@ Tensor<T> slice(const Tensor<T>& x, int64_t dim, int64_t start, int64_t end, int
   Tensor<T> y = detail::alias(x, shape, strides, x.storage_offset() + b * x.strides()[d]);
   if (autograd::needs_grad(x))
     autograd::record<T>("slice", y, {x}, [in = x.shape(), d, b, e, step](const Tensor<T>& g) {
-      Tensor<T> gx = zeros<T>(in);
+      Tensor<T> gx = zeros<T>(in, g.device());
       detail::copy_into(slice(gx, d, b, e, step), g);
       return std::vector{gx};
     });

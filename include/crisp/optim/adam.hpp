@@ -20,7 +20,7 @@
 #include <memory>
 #include <tuple>
 
-#include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/optim.hpp"
 #include "crisp/nn/options.hpp"
 #include "crisp/optim/optimizer.hpp"
 
@@ -105,41 +105,23 @@ class AdamCore : public OptimizerT<T> {
     const auto& o = static_cast<const Options&>(opts_base);
     auto& st = static_cast<AdamParamState<T>&>(state_base);
     auto zeros = [&](Tensor<T>& t) {
-      if (!t.defined()) t = Tensor<T>::empty(param.shape()), t.zero_();
+      if (!t.defined()) t = Tensor<T>::empty(param.shape(), param.device()), t.zero_();
     };
     zeros(st.exp_avg);
     zeros(st.exp_avg_sq);
     if (o.amsgrad()) zeros(st.max_exp_avg_sq);
     st.step += 1;
-    const auto [beta1, beta2] = o.betas();
-    const double step = static_cast<double>(st.step);
-    const double bias_correction1 = 1 - std::pow(beta1, step), bias_correction2 = 1 - std::pow(beta2, step);
-    const T b1 = cast<T>(beta1), omb1 = cast<T>(1 - beta1), b2 = cast<T>(beta2), omb2 = cast<T>(1 - beta2),
-            wd = cast<T>(o.weight_decay()), decay = cast<T>(1 - o.lr() * o.weight_decay()),
-            bc2_sqrt = cast<T>(std::sqrt(bias_correction2)), eps = cast<T>(o.eps()),
-            neg_step_size = cast<T>(-(o.lr() / bias_correction1));
-    const bool has_wd = o.weight_decay() != 0, maximize = o.maximize();
-    T* p = param.data();
-    const T* g = grad.data();
-    T* m = st.exp_avg.data();
-    T* v = st.exp_avg_sq.data();
-    T* vmax = o.amsgrad() ? st.max_exp_avg_sq.data() : nullptr;
-    cpu::parallel_for(0, param.numel(), 1 << 14, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        T gi = maximize ? -g[i] : g[i];
-        if constexpr (Decoupled) {
-          p[i] = p[i] * decay;
-        } else {
-          if (has_wd) gi = gi + wd * p[i];
-        }
-        m[i] = m[i] * b1 + omb1 * gi;
-        v[i] = v[i] * b2 + omb2 * gi * gi;
-        T vu = v[i];
-        if (vmax) vu = vmax[i] = std::max(vmax[i], v[i]);
-        const T denom = std::sqrt(vu) / bc2_sqrt + eps;
-        p[i] = p[i] + neg_step_size * m[i] / denom;
-      }
-    });
+    AdamStep args;
+    args.lr = o.lr();
+    std::tie(args.beta1, args.beta2) = o.betas();
+    args.eps = o.eps();
+    args.weight_decay = o.weight_decay();
+    args.amsgrad = o.amsgrad();
+    args.maximize = o.maximize();
+    args.decoupled = Decoupled;
+    args.step = st.step;
+    backend::adam_step(param, grad.is_contiguous() ? grad : grad.contiguous(), st.exp_avg, st.exp_avg_sq,
+                       o.amsgrad() ? st.max_exp_avg_sq : Tensor<T>(), args);
   }
 };
 }  // namespace detail

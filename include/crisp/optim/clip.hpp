@@ -14,15 +14,17 @@
 #include <vector>
 
 #include "crisp/autograd/grad_mode.hpp"
+#include "crisp/backend/elementwise.hpp"
+#include "crisp/backend/reduce.hpp"
 #include "crisp/ops/inplace.hpp"
 #include "crisp/tensor/tensor.hpp"
 
 namespace crisp::nn::utils {
 
 namespace detail {
-// sum |x|^p (or max |x| for p = inf) over a tensor of any strides.
+// sum |x|^p (or max |x| for p = inf) over a tensor of any strides, on the CPU.
 template <class T>
-double grad_norm(const Tensor<T>& g, double p) {
+double grad_norm_cpu(const Tensor<T>& g, double p) {
   const Tensor<T> c = g.is_contiguous() ? g : g.contiguous();
   const T* x = c.data();
   const int64_t n = c.numel();
@@ -41,6 +43,32 @@ double grad_norm(const Tensor<T>& g, double p) {
   }
   for (int64_t i = 0; i < n; ++i) acc += std::pow(std::abs(static_cast<double>(x[i])), p);
   return std::pow(acc, 1.0 / p);
+}
+
+// The same on the gradient's own device through the dispatch layer's primitives: |x| (or x^2)
+// in double, a double sum (or max), one scalar back to the host per tensor.
+template <class T>
+double grad_norm(const Tensor<T>& g, double p) {
+  if (g.device().is_cpu()) return grad_norm_cpu(g, p);
+  const int64_t n = g.numel();
+  if (n == 0) return 0.0;
+  Tensor<double> d = Tensor<double>::empty(g.shape(), g.device());
+  backend::cast(d, g);
+  if (p == 2) {
+    backend::unary(UnaryFn{UnaryOp::Square}, d, d);
+  } else {
+    backend::unary(UnaryFn{UnaryOp::Abs}, d, d);
+    if (!std::isinf(p) && p != 1) backend::unary(UnaryFn{UnaryOp::PowScalar, p}, d, d);
+  }
+  Tensor<double> r = Tensor<double>::empty(Shape{}, g.device());
+  if (std::isinf(p)) {
+    Tensor<int64_t> at = Tensor<int64_t>::empty(Shape{}, g.device());
+    backend::arg_extremum(d.reshape(Shape{n}), 0, true, r, at);
+    return r.to(Device::cpu()).item();
+  }
+  backend::sum_into(d, std::vector<bool>(static_cast<size_t>(d.dim()), true), r);
+  const double acc = r.to(Device::cpu()).item();
+  return p == 2 ? std::sqrt(acc) : p == 1 ? acc : std::pow(acc, 1.0 / p);
 }
 }  // namespace detail
 
@@ -87,17 +115,11 @@ double clip_grad_norm_(const Tensor<T>& parameter, double max_norm, double norm_
 template <class T>
 void clip_grad_value_(const std::vector<Tensor<T>>& parameters, double clip_value) {
   CRISP_CHECK(clip_value >= 0, ValueError, "clip_grad_value_", "expected clip_value >= 0, got ", clip_value);
-  const T c = static_cast<T>(clip_value);
   for (const auto& p : parameters) {
     if (!p.defined() || !p.grad().defined()) continue;
-    Tensor<T> g = p.grad();
-    Tensor<T> gc = g.is_contiguous() ? g : g.contiguous();
-    T* x = gc.data();
-    for (int64_t i = 0; i < gc.numel(); ++i) x[i] = std::min(std::max(x[i], -c), c);
-    if (!gc.same(g)) {
-      NoGradGuard no_grad;
-      g.copy_(gc);
-    }
+    // In place, on the gradient's device, whatever its strides (NaN stays NaN, as std::clamp).
+    NoGradGuard no_grad;
+    backend::unary(UnaryFn{UnaryOp::Clamp, -clip_value, clip_value}, p.grad(), p.grad());
   }
 }
 

@@ -366,7 +366,7 @@ class OptimizerT : public OptimizerBase {
                                              it->second.defined() ? ::crisp::detail::str_cat(it->second.shape()) : "undefined"));
           return;
         }
-        slot = it->second.contiguous().clone();
+        slot = it->second.contiguous().clone().to(p.device());  // state lives beside its parameter
       });
       const OptimizerOptions& opts = out.options[g] ? *out.options[g] : groups_[g].options();
       for (const auto& r : required_state(opts))

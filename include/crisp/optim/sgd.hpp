@@ -12,7 +12,7 @@
 
 #include <memory>
 
-#include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/optim.hpp"
 #include "crisp/nn/options.hpp"
 #include "crisp/optim/optimizer.hpp"
 
@@ -79,24 +79,17 @@ class SGDT : public OptimizerT<T> {
     const auto& o = static_cast<const SGDOptions&>(opts_base);
     auto& st = static_cast<SGDParamState<T>&>(state_base);
     const bool use_momentum = o.momentum() != 0, first = use_momentum && !st.momentum_buffer.defined();
-    if (first) st.momentum_buffer = Tensor<T>::empty(param.shape());
-    const T wd = detail::cast<T>(o.weight_decay()), mom = detail::cast<T>(o.momentum()),
-            damp1 = detail::cast<T>(1 - o.dampening()), neg_lr = detail::cast<T>(-o.lr());
-    const bool has_wd = o.weight_decay() != 0, nesterov = o.nesterov(), maximize = o.maximize();
-    T* p = param.data();
-    const T* g = grad.data();
-    T* buf = use_momentum ? st.momentum_buffer.data() : nullptr;
-    cpu::parallel_for(0, param.numel(), 1 << 15, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        T d = maximize ? -g[i] : g[i];
-        if (has_wd) d = d + wd * p[i];
-        if (buf) {
-          buf[i] = first ? d : buf[i] * mom + damp1 * d;
-          d = nesterov ? d + mom * buf[i] : buf[i];
-        }
-        p[i] = p[i] + neg_lr * d;
-      }
-    });
+    if (first) st.momentum_buffer = Tensor<T>::empty(param.shape(), param.device());
+    SgdStep args;
+    args.lr = o.lr();
+    args.momentum = o.momentum();
+    args.dampening = o.dampening();
+    args.weight_decay = o.weight_decay();
+    args.nesterov = o.nesterov();
+    args.maximize = o.maximize();
+    args.first = first;
+    backend::sgd_step(param, grad.is_contiguous() ? grad : grad.contiguous(),
+                      use_momentum ? st.momentum_buffer : Tensor<T>(), args);
   }
 };
 using SGD = SGDT<float>;

@@ -1,45 +1,48 @@
 // Factory functions: zeros, ones, full, arange, rand, randn, and tensors from std::vector data.
+// Constant factories take a device; random and data-backed ones are made on the CPU (move them
+// with .to(device)), so that a seed gives the same numbers whatever the device.
 #pragma once
 
 #include <cmath>
 #include <vector>
 
-#include "crisp/backend/cpu/elementwise.hpp"
+#include "crisp/backend/elementwise.hpp"
 #include "crisp/tensor/generator.hpp"
 #include "crisp/tensor/tensor.hpp"
 
 namespace crisp {
 
 template <class T>
-Tensor<T> empty(const Shape& shape) {
-  return Tensor<T>::empty(shape);
+Tensor<T> empty(const Shape& shape, Device device = Device::cpu()) {
+  return Tensor<T>::empty(shape, device);
 }
 
 template <class T>
-Tensor<T> full(const Shape& shape, T value) {
-  Tensor<T> t = Tensor<T>::empty(shape);
-  cpu::fill(t, value);
+Tensor<T> full(const Shape& shape, std::type_identity_t<T> value, Device device = Device::cpu()) {
+  Tensor<T> t = Tensor<T>::empty(shape, device);
+  backend::fill(t, value);
   return t;
 }
 template <class T>
-Tensor<T> zeros(const Shape& shape) {
-  return full<T>(shape, T(0));
+Tensor<T> zeros(const Shape& shape, Device device = Device::cpu()) {
+  return full<T>(shape, T(0), device);
 }
 template <class T>
-Tensor<T> ones(const Shape& shape) {
-  return full<T>(shape, T(1));
+Tensor<T> ones(const Shape& shape, Device device = Device::cpu()) {
+  return full<T>(shape, T(1), device);
 }
+// The *_like factories keep t's device.
 template <class T>
 Tensor<T> zeros_like(const Tensor<T>& t) {
-  return zeros<T>(t.shape());
+  return zeros<T>(t.shape(), t.device());
 }
 template <class T>
 Tensor<T> ones_like(const Tensor<T>& t) {
-  return ones<T>(t.shape());
+  return ones<T>(t.shape(), t.device());
 }
 template <class T>
-Tensor<T> full_like(const Tensor<T>& t, T value) {
-  return full<T>(t.shape(), value);
+Tensor<T> full_like(const Tensor<T>& t, std::type_identity_t<T> value) {
+  return full<T>(t.shape(), value, t.device());
 }
 
 // A tensor holding `data` in row-major order; `data.size()` must equal the shape's numel.
@@ -58,8 +61,8 @@ Tensor<T> from_vector(const std::vector<T>& data) {
 }
 // A 0-d tensor holding one value.
 template <class T>
-Tensor<T> scalar_tensor(T value) {
-  return full<T>(Shape{}, value);
+Tensor<T> scalar_tensor(std::type_identity_t<T> value, Device device = Device::cpu()) {
+  return full<T>(Shape{}, value, device);
 }
 
 // [start, end) in steps of `step`, as torch.arange.
@@ -112,15 +115,20 @@ Tensor<T> randn(const Shape& shape) {
 }
 
 // Element-type conversion (a copy; not recorded by autograd).
+// Element-type conversion on t's device (a copy; not recorded by autograd).
 template <class U, class T>
 Tensor<U> cast(const Tensor<T>& t) {
-  return cpu::map<U>(t.shape(), [](T v) { return static_cast<U>(v); }, t);
+  Tensor<U> out = Tensor<U>::empty(t.shape(), t.device());
+  backend::cast(out, t);
+  return out;
 }
 
 template <class T>
 std::vector<T> Tensor<T>::to_vector() const {
+  if (!device().is_cpu()) return to(Device::cpu()).to_vector();
   if (is_contiguous()) return std::vector<T>(data(), data() + numel());
-  Tensor<T> c = cpu::map<T>(shape(), [](T x) { return x; }, *this);
+  Tensor<T> c = Tensor<T>::empty(shape(), device());
+  backend::copy(c, *this);
   return std::vector<T>(c.data(), c.data() + numel());
 }
 

@@ -10,36 +10,13 @@
 #endif
 #include <vector>
 
-#include "crisp/tensor/error.hpp"
+#include "crisp/backend/geometry.hpp"
 
 namespace crisp::cpu {
 
-// One 2-d convolution, NCHW, contiguous: input [N, C, H, W], weight [O, C/groups, kh, kw],
-// output [N, O, P, Q]. pad_h / pad_w are the top / left padding; the bottom / right padding is
-// implied by P and Q (so "same" with an odd total, which pads the extra at the bottom / right as
-// PyTorch does, needs no extra field). Output position (p, q) reads input rows
-// p * stride_h - pad_h + i * dil_h for kernel row i; reads outside the input are zeros.
-struct Conv2dGeometry {
-  int64_t N = 1, C = 1, H = 1, W = 1, O = 1, kh = 1, kw = 1, P = 1, Q = 1;
-  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+using crisp::check_geometry;
+using crisp::Conv2dGeometry;
 
-  int64_t Cg() const { return C / groups; }
-  int64_t Og() const { return O / groups; }
-  double flops() const { return 2.0 * N * O * Cg() * kh * kw * P * Q; }
-};
-
-// Throws crisp::ValueError when a geometry cannot be computed safely (the ops check the user's
-// arguments with better messages; this guards direct callers of the kernels).
-inline void check_geometry(const Conv2dGeometry& g, const char* op) {
-  CRISP_CHECK(g.N >= 0 && g.C > 0 && g.H > 0 && g.W > 0 && g.O > 0 && g.kh > 0 && g.kw > 0 && g.P > 0 && g.Q > 0,
-              ValueError, op, "expected positive sizes, got N=", g.N, " C=", g.C, " H=", g.H, " W=", g.W, " O=", g.O,
-              " kernel ", g.kh, "x", g.kw, " output ", g.P, "x", g.Q);
-  CRISP_CHECK(g.stride_h > 0 && g.stride_w > 0 && g.dil_h > 0 && g.dil_w > 0, ValueError, op,
-              "expected positive stride and dilation, got stride (", g.stride_h, ", ", g.stride_w, ") dilation (",
-              g.dil_h, ", ", g.dil_w, ")");
-  CRISP_CHECK(g.groups > 0 && g.C % g.groups == 0 && g.O % g.groups == 0, ValueError, op, "expected groups (",
-              g.groups, ") to divide C=", g.C, " and O=", g.O);
-}
 
 namespace detail {
 

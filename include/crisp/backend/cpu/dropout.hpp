@@ -14,8 +14,10 @@ namespace crisp::cpu {
 inline constexpr int64_t kDropoutChunk = 1 << 14;
 
 // mask[i] = 1 (keep) with probability 1 - p, else 0. Chunk k draws from Generator(seed + k), two
-// 32-bit uniforms per 64-bit draw; an element is dropped when its uniform is below p * 2^32.
-inline void dropout_mask(uint8_t* mask, int64_t n, uint64_t seed, double p) {
+// 32-bit uniforms per 64-bit draw; an element is dropped when its uniform is below p * 2^32. The
+// CUDA twin (backend/cuda/dropout.hpp) draws the same numbers.
+template <class T>
+void dropout_mask(T* mask, int64_t n, uint64_t seed, double p) {
   const uint64_t threshold = static_cast<uint64_t>(p * 4294967296.0);
   const int64_t chunks = (n + kDropoutChunk - 1) / kDropoutChunk;
   parallel_for(0, chunks, 2, [&](int64_t cb, int64_t ce) {
@@ -24,20 +26,10 @@ inline void dropout_mask(uint8_t* mask, int64_t n, uint64_t seed, double p) {
       const int64_t b = k * kDropoutChunk, e = std::min(n, b + kDropoutChunk);
       for (int64_t i = b; i < e; i += 2) {
         const uint64_t r = gen.next_u64();
-        mask[i] = static_cast<uint8_t>((r & 0xffffffffu) >= threshold);
-        if (i + 1 < e) mask[i + 1] = static_cast<uint8_t>((r >> 32) >= threshold);
+        mask[i] = (r & 0xffffffffu) >= threshold ? T(1) : T(0);
+        if (i + 1 < e) mask[i + 1] = (r >> 32) >= threshold ? T(1) : T(0);
       }
     }
-  });
-}
-
-// y[i] = x[i] * (mask[i] ? scale : 0); a product (not a select) so that NaN and inf inputs give
-// NaN where dropped, as PyTorch's input * noise does.
-template <class T>
-void dropout_apply(const T* x, const uint8_t* mask, T scale, int64_t n, T* y) {
-  parallel_for(0, n, 1 << 15, [&](int64_t b, int64_t e) {
-#pragma omp simd
-    for (int64_t i = b; i < e; ++i) y[i] = x[i] * (static_cast<T>(mask[i]) * scale);
   });
 }
 

@@ -1,10 +1,13 @@
 // Element-wise CPU kernels: out = f(a), f(a, b), f(a, b, c) over strided operands that broadcast
-// to out's shape. The output may itself be a strided view (copy_ into a slice uses that).
+// to out's shape, and the CPU twins of the element-wise primitives (copy, fill, cast, unary,
+// binary; see backend/elementwise.hpp). The output may itself be a strided view (copy_ into a
+// slice uses that).
 #pragma once
 
 #include <array>
 
 #include "crisp/backend/cpu/strided_loop.hpp"
+#include "crisp/backend/elementwise_math.hpp"
 #include "crisp/tensor/tensor.hpp"
 
 namespace crisp::cpu {
@@ -94,6 +97,32 @@ void fill(const Tensor<T>& out, T value) {
   for_each_row<1>(out.shape(), st, [&](const std::array<int64_t, 1>& off, int64_t n, const std::array<int64_t, 1>& s) {
     for (int64_t i = 0; i < n; ++i) o[off[0] + i * s[0]] = value;
   });
+}
+
+// ---- twins of crisp::cuda (backend/cuda/elementwise.hpp) -----------------------------------
+
+// out = src broadcast to out's shape; out may be a strided view. The operands must not overlap.
+template <class T>
+void copy(const Tensor<T>& out, const Tensor<T>& src) {
+  map_into(out, [](T v) { return v; }, src);
+}
+
+template <class U, class T>
+void cast(const Tensor<U>& out, const Tensor<T>& src) {
+  map_into(out, [](T v) { return static_cast<U>(v); }, src);
+}
+
+// out = f(x), x broadcast to out's shape.
+template <class T>
+void unary(const UnaryFn& f, const Tensor<T>& out, const Tensor<T>& x) {
+  const T a = static_cast<T>(f.a), b = static_cast<T>(f.b);
+  visit(f.op, [&]<UnaryOp Op>() { map_into(out, [a, b](T v) { return math::unary<Op>(v, a, b); }, x); });
+}
+
+// out = op(x, y), both broadcast to out's shape.
+template <class T>
+void binary(BinaryOp op, const Tensor<T>& out, const Tensor<T>& x, const Tensor<T>& y) {
+  visit(op, [&]<BinaryOp Op>() { map_into(out, [](T u, T v) { return math::binary<Op>(u, v); }, x, y); });
 }
 
 }  // namespace crisp::cpu

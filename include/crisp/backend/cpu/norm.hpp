@@ -7,14 +7,11 @@
 #include <cstdint>
 
 #include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/geometry.hpp"
 
 namespace crisp::cpu {
 
-// Group g owns the `outer` contiguous runs x[(o * groups + g) * inner + i], i < inner.
-struct NormLayout {
-  int64_t outer = 1, groups = 1, inner = 1;
-  int64_t count() const { return outer * inner; }  // elements per group
-};
+using crisp::NormLayout;
 
 namespace detail {
 // Work per thread below which splitting costs more than it saves.

@@ -7,33 +7,12 @@
 #include <vector>
 
 #include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/geometry.hpp"
 
 namespace crisp::cpu {
 
-// How an output coordinate j of a dim padded by `before` finds its source among `in` positions.
-enum class PadIndex { Constant, Reflect, Replicate, Circular };
-
-// src[j] for every j < out. `before` may be negative (a crop). For Circular, PyTorch first
-// crops the negative sides and then wraps inside what is left, which is what happens here.
-inline std::vector<int64_t> pad_index_map(PadIndex kind, int64_t in, int64_t before, int64_t after) {
-  const int64_t out = in + before + after;
-  std::vector<int64_t> src(static_cast<size_t>(std::max<int64_t>(out, 0)));
-  const int64_t crop_lo = std::max<int64_t>(-before, 0);
-  const int64_t kept = in - crop_lo - std::max<int64_t>(-after, 0);
-  const int64_t lead = std::max<int64_t>(before, 0);
-  for (int64_t j = 0; j < out; ++j) {
-    const int64_t i = j - before;
-    int64_t s = i;
-    switch (kind) {
-      case PadIndex::Constant: s = (i >= 0 && i < in) ? i : -1; break;
-      case PadIndex::Reflect: s = i < 0 ? -i : (i >= in ? 2 * (in - 1) - i : i); break;
-      case PadIndex::Replicate: s = std::clamp<int64_t>(i, 0, in - 1); break;
-      case PadIndex::Circular: s = crop_lo + (((j - lead) % kept) + kept) % kept; break;
-    }
-    src[static_cast<size_t>(j)] = s;
-  }
-  return src;
-}
+using crisp::PadIndex;
+using crisp::pad_index_map;
 
 // Output columns [lo, hi) read input column ow - left in every mode: a contiguous run.
 struct PadRun {

@@ -9,13 +9,11 @@
 #include <optional>
 
 #include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/geometry.hpp"
 
 namespace crisp::cpu {
 
-struct PoolGeometry {
-  int64_t H, W, OH, OW;  // input and output plane sizes
-  int64_t kh, kw, sh, sw, ph, pw, dh = 1, dw = 1;
-};
+using crisp::PoolGeometry;
 
 namespace detail {
 // Rows of all planes, split so that a chunk holds about 32K window reads.

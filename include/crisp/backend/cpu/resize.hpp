@@ -7,15 +7,11 @@
 #include <vector>
 
 #include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/geometry.hpp"
 
 namespace crisp::cpu {
 
-// Linear interpolation taps along one dim: out j reads (1 - l[j]) * in[i0[j]] + l[j] * in[i1[j]].
-template <class T>
-struct LinearTaps {
-  std::vector<int64_t> i0, i1;
-  std::vector<T> l0, l1;
-};
+using crisp::LinearTaps;
 
 // The integer factor f when map[j] == j / f for every j (a plain f-fold repeat, e.g. x2), else 0.
 inline int64_t repeat_factor(const std::vector<int64_t>& map, int64_t in) {

@@ -6,8 +6,8 @@
 #include <atomic>
 #include <cstdint>
 
-#include "crisp/backend/cpu/conv_im2col.hpp"
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/geometry.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 #include "crisp/backend/cuda/cudnn_conv.hpp"
 #include "crisp/backend/cuda/runtime.hpp"
 
@@ -25,7 +25,7 @@ inline std::atomic<ConvMath>& conv_math_ref() {
   return m;
 }
 
-inline ConvShape to_shape(const cpu::Conv2dGeometry& g, const char* op) {
+inline ConvShape to_shape(const Conv2dGeometry& g, const char* op) {
   auto i32 = [op](int64_t v) {
     CRISP_CHECK(v >= 0 && v <= INT32_MAX, ValueError, op, "expected extents below 2^31, got ", v);
     return static_cast<int>(v);
@@ -58,7 +58,7 @@ inline ConvMath conv_math() { return detail::conv_math_ref(); }
 
 // ---- twins of crisp::cpu (include/crisp/backend/cpu/conv.hpp) ------------------------------
 
-inline void conv2d_forward(const cpu::Conv2dGeometry& g, const float* x, const float* w, const float* bias, float* y) {
+inline void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* w, const float* bias, float* y) {
   const ConvShape s = detail::to_shape(g, "cuda::conv2d_forward");
   const ConvMath math = conv_math();
   cudaStream_t stream = current_stream();
@@ -71,7 +71,7 @@ inline void conv2d_forward(const cpu::Conv2dGeometry& g, const float* x, const f
   native::conv2d_fprop(s, x, w, bias, y, math, stream);
 }
 
-inline void conv2d_backward_data(const cpu::Conv2dGeometry& g, const float* dy, const float* w, float* dx) {
+inline void conv2d_backward_data(const Conv2dGeometry& g, const float* dy, const float* w, float* dx) {
   const ConvShape s = detail::to_shape(g, "cuda::conv2d_backward_data");
   const ConvMath math = conv_math();
   if (conv_backend() == ConvBackend::CuDNN) {
@@ -83,7 +83,7 @@ inline void conv2d_backward_data(const cpu::Conv2dGeometry& g, const float* dy, 
 }
 
 // dbias may be null; when given it receives the per-channel sum of dy.
-inline void conv2d_backward_weight(const cpu::Conv2dGeometry& g, const float* x, const float* dy, float* dw,
+inline void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float* dy, float* dw,
                                    float* dbias) {
   const ConvShape s = detail::to_shape(g, "cuda::conv2d_backward_weight");
   const ConvMath math = conv_math();
@@ -96,6 +96,27 @@ inline void conv2d_backward_weight(const cpu::Conv2dGeometry& g, const float* x,
   }
   if (dbias) native::channel_sum(s.N, s.O, s.P * s.Q, dy, dbias, stream);
 }
+
+// The device convolution is FP32 / TF32 / BF16: a double convolution on the device is refused
+// (never moved to the CPU). The other double primitives (element-wise, reductions, norms, ...) do
+// run on the device.
+namespace detail {
+[[noreturn]] inline void no_double_conv(const char* op) {
+  throw Error(::crisp::detail::str_cat(op, ": expected float tensors on the CUDA device (the CUDA convolution "
+                                       "computes in FP32, TF32 or BF16), got double"));
+}
+}  // namespace detail
+inline void conv2d_forward(const Conv2dGeometry&, const double*, const double*, const double*, double*) {
+  detail::no_double_conv("conv2d");
+}
+inline void conv2d_backward_data(const Conv2dGeometry&, const double*, const double*, double*) {
+  detail::no_double_conv("conv2d backward");
+}
+inline void conv2d_backward_weight(const Conv2dGeometry&, const double*, const double*, double*, double*) {
+  detail::no_double_conv("conv2d backward");
+}
+inline void add_channel_bias(int64_t, int64_t, int64_t, const double*, double*) { detail::no_double_conv("conv2d"); }
+inline void channel_sum(int64_t, int64_t, int64_t, const double*, double*) { detail::no_double_conv("conv2d backward"); }
 
 inline void add_channel_bias(int64_t N, int64_t C, int64_t HW, const float* bias, float* y) {
   native::add_channel_bias(int(N), int(C), int(HW), bias, y, current_stream());

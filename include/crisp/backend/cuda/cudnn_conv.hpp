@@ -5,7 +5,7 @@
 
 #include <cuda_runtime_api.h>
 
-#include "crisp/backend/cuda/conv_launch.hpp"
+#include "crisp/backend/cuda/native/conv.hpp"
 
 namespace crisp::cuda::cudnn {
 

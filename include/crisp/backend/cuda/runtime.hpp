@@ -3,11 +3,11 @@
 // Plain C++ (no kernels): compiled by g++ or nvcc in programs that link crisp::cuda.
 #pragma once
 
-#if !defined(CRISP_WITH_CUDA)
+#if !defined(CRISP_WITH_CUDA) && !defined(CRISP_CUDA_EMULATION)
 #error "crisp/backend/cuda/runtime.hpp needs a build with CRISP_WITH_CUDA (link crisp::cuda)"
 #endif
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <string>
 

@@ -3,7 +3,7 @@
 // in and out; `math` picks the exact FP32 FFMA path or the opt-in tensor-core paths.
 #pragma once
 
-#include <cuda_runtime_api.h>
+#include "crisp/backend/cuda/runtime_api.hpp"
 
 #include <cstdint>
 

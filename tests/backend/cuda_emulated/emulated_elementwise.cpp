@@ -1,0 +1,3 @@
+// kernels/elementwise.cu compiled as host C++ under CRISP_CUDA_EMULATION (see
+// kernels/cuda_compat.hpp): the same source nvcc builds into crisp_cuda.
+#include "elementwise.cu"
