@@ -23,7 +23,10 @@
 //   pending: finish_gradient_sync() reduces them with zeros for the missing gradients; forward()
 //   refuses to start over pending buckets, naming the parameters that got no gradient.
 // Several backward passes per step (a GAN's D loss on real and fake) each reduce; since every
-// rank adds the same averaged part first, the result is still the mean over ranks.
+// rank adds the same averaged part first, the result is still the mean over ranks. Limitation:
+// within one round (before every bucket has been reduced), a gradient that arrives for a
+// parameter whose bucket is already in flight is overwritten by the reduced value; PyTorch
+// reports this case as an error ("marked ready twice"), crisp does not detect it yet.
 
 #include <algorithm>
 #include <cstdint>
