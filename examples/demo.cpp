@@ -258,7 +258,8 @@ int run(const Args& a) {
       bs.push_back(b);
       ss.push_back(s);
     }
-    const Tensor<float> blurred = crisp::stack(bs, 0), sharp = crisp::stack(ss, 0);
+    // Under mpirun: this rank's rows of the global batch (the whole batch alone).
+    const Tensor<float> blurred = loop.shard(crisp::stack(bs, 0)), sharp = loop.shard(crisp::stack(ss, 0));
     adam.zero_grad();
     const Tensor<float> out = net(blurred);
     Tensor<float> loss = crisp::loss::l1(out, sharp);
@@ -283,13 +284,20 @@ int run(const Args& a) {
               << a.train.iters << " steps (a slow machine: the scores below are of a shorter training)\n";
 
   // ---- report ----------------------------------------------------------------------------
-  const Tensor<float> restored = restore(net, eval_blurred);
-  const double p0 = mean(crisp::metrics::batch_psnr(eval_blurred, eval_sharp));
-  const double p1 = mean(crisp::metrics::batch_psnr(restored, eval_sharp));
-  const double s0 = mean(crisp::metrics::batch_ssim(eval_blurred, eval_sharp));
-  const double s1 = mean(crisp::metrics::batch_ssim(restored, eval_sharp));
+  // Under mpirun each rank scores its share of the held-out crops and the sums are all-reduced;
+  // rank 0's share (the first crops) makes the picture.
+  const Tensor<float> my_blurred = ex::dist().shard(eval_blurred), my_sharp = ex::dist().shard(eval_sharp);
+  const Tensor<float> restored = my_blurred.size(0) > 0 ? restore(net, my_blurred) : my_blurred;
+  auto total = [](const std::vector<double>& v) { return mean(v) * static_cast<double>(v.size()); };
+  std::vector<double> sums{0, 0, 0, 0};
+  if (my_blurred.size(0) > 0)
+    sums = {total(crisp::metrics::batch_psnr(my_blurred, my_sharp)), total(crisp::metrics::batch_psnr(restored, my_sharp)),
+            total(crisp::metrics::batch_ssim(my_blurred, my_sharp)), total(crisp::metrics::batch_ssim(restored, my_sharp))};
+  sums = ex::dist().sum(sums);
+  const double n_eval = static_cast<double>(eval_blurred.size(0));
+  const double p0 = sums[0] / n_eval, p1 = sums[1] / n_eval, s0 = sums[2] / n_eval, s1 = sums[3] / n_eval;
   const std::string picture = loop.path("side_by_side.png");
-  ex::save_sample_grid(picture, {eval_blurred, restored, eval_sharp}, 3);
+  if (ex::dist().is_main()) ex::save_sample_grid(picture, {my_blurred, restored, my_sharp}, 3);
   char buf[512];
   std::snprintf(buf, sizeof buf,
                 "\nheld-out crops: %lld of %lldx%lld from %zu images the model never saw (%s kernels)\n"

@@ -23,3 +23,12 @@ if(CRISP_BUILD_TESTS)
                          PROPERTIES LABELS example ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 300)
   endif()
 endif()
+
+# The programs under mpirun -np 2 (demo, train_semantic_deblur; resume with 1 and 2 ranks).
+if(CRISP_BUILD_TESTS AND TARGET crisp::distributed AND CRISP_BASH)
+  add_test(NAME example_distributed_programs
+           COMMAND ${CRISP_BASH} ${CMAKE_CURRENT_SOURCE_DIR}/tests/distributed_programs_test.sh ${CRISP_MPIEXEC}
+                   $<TARGET_FILE_DIR:train_semantic_deblur> ${CMAKE_CURRENT_BINARY_DIR}/distributed_test)
+  set_tests_properties(example_distributed_programs PROPERTIES LABELS "distributed;example" PROCESSORS 2 TIMEOUT 300
+                       ENVIRONMENT "OMP_NUM_THREADS=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_btl_vader_single_copy_mechanism=none")
+endif()

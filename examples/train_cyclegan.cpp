@@ -215,7 +215,8 @@ int run(Args a, bool iters_given, const CLI::App& app) {
   while (loop.next()) {
     auto batch = loader.next();
     CRISP_CHECK(batch.has_value(), crisp::Error, kProgram, "the data loader ran out at step ", loop.step());
-    const Tensor<float> real_a = to_signed(batch->a), real_b = to_signed(batch->b);
+    // Under mpirun: this rank's rows of the global batch (the whole batch alone).
+    const Tensor<float> real_a = to_signed(loop.shard(batch->a)), real_b = to_signed(loop.shard(batch->b));
 
     // Generators, with both discriminators frozen (their weights get no gradient).
     set_requires_grad(*discs, false);
@@ -255,8 +256,10 @@ int run(Args a, bool iters_given, const CLI::App& app) {
     if (loop.sample_due()) loop.save_samples({real_a, fake_b, rec_a, real_b, fake_a, rec_b}, 4, -1.f, 1.f);
   }
   const std::string pa = loop.path("G_A.safetensors"), pb = loop.path("G_B.safetensors");
-  crisp::io::save_safetensors(pa, G_A->state_dict(), generator_metadata(gopt, "A->B (sharp->blurred)"));
-  crisp::io::save_safetensors(pb, G_B->state_dict(), generator_metadata(gopt, "B->A (blurred->sharp)"));
+  if (ex::dist().is_main()) {  // under mpirun rank 0 writes
+    crisp::io::save_safetensors(pa, G_A->state_dict(), generator_metadata(gopt, "A->B (sharp->blurred)"));
+    crisp::io::save_safetensors(pb, G_B->state_dict(), generator_metadata(gopt, "B->A (blurred->sharp)"));
+  }
   const int code = loop.finish();
   std::cout << kProgram << ": wrote " << pa << " (sharp -> blurred, for make_pairs) and " << pb << "\n";
   return code;

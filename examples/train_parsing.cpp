@@ -246,7 +246,7 @@ int run(Args& a, CLI::App& app) {
   ex::write_config(app, loop.path("config.ini"));
   loop.begin();
   std::unique_ptr<ex::CsvLog> eval_log;
-  if (a.eval_every > 0 && val_images.defined())
+  if (a.eval_every > 0 && val_images.defined() && ex::dist().is_main())  // under mpirun rank 0 writes
     eval_log = std::make_unique<ex::CsvLog>(loop.path("eval.csv"),
                                             std::vector<std::string>{"val_overall_f", "val_mean_iou", "val_pixel_acc"},
                                             loop.start_step() > 0 ? loop.start_step() : -1);
@@ -269,8 +269,9 @@ int run(Args& a, CLI::App& app) {
       xs.push_back(ci.contiguous());
       ys.push_back(cl.contiguous());
     }
-    const Tensor<float> x = data::stack(xs, kProgram);
-    const Tensor<int64_t> y = data::stack(ys, kProgram);
+    // Under mpirun: this rank's rows of the global batch (the whole batch alone).
+    const Tensor<float> x = loop.shard(data::stack(xs, kProgram));
+    const Tensor<int64_t> y = loop.shard(data::stack(ys, kProgram));
     adam.zero_grad();
     const Tensor<float> logits = net(x);
     Tensor<float> loss = crisp::loss::cross_entropy(logits, y, weight);
@@ -282,9 +283,9 @@ int run(Args& a, CLI::App& app) {
     loop.log({loss.item(), static_cast<double>(right) / static_cast<double>(y.numel())});
     if (loop.sample_due())
       loop.save_samples({x, sem::label_colors_batch(pred), sem::label_colors_batch(y)});
-    if (eval_log && (loop.step() + 1) % a.eval_every == 0) {
-      const auto cm = evaluate(net);
-      eval_log->write(loop.step() + 1, loop.elapsed_s(),
+    if (a.eval_every > 0 && val_images.defined() && (loop.step() + 1) % a.eval_every == 0) {
+      const auto cm = evaluate(net);  // every rank (identical weights, identical scores); rank 0 writes
+      if (eval_log) eval_log->write(loop.step() + 1, loop.elapsed_s(),
                       {cm.f_score(table_rows().back().classes), cm.mean_iou(), cm.pixel_accuracy()});
     }
     if (a.minutes > 0 && loop.elapsed_s() > a.minutes * 60 && loop.step() + 1 < a.train.iters) {
@@ -293,12 +294,12 @@ int run(Args& a, CLI::App& app) {
     }
   }
   const std::string weights = loop.path("parsing.safetensors");
-  sem::save_weights(weights, net, sem::parsing_meta(mo));
+  if (ex::dist().is_main()) sem::save_weights(weights, net, sem::parsing_meta(mo));
   const int code = loop.finish();
   if (capped) std::cout << kProgram << ": --minutes " << a.minutes << " reached at step " << loop.step() << "\n";
 
   // ---- the per-class F-score table on the validation split ---------------------------------
-  if (val_images.defined()) {
+  if (val_images.defined() && ex::dist().is_main()) {  // under mpirun: rank 0 scores and writes
     const auto cm = evaluate(net);
     std::ofstream csv(loop.path("fscores.csv")), md(loop.path("fscores.md"));
     csv << "class,precision,recall,f_score,iou\n";

@@ -68,12 +68,24 @@ struct Scores {
   double psnr_blurred, psnr_restored, ssim_blurred, ssim_restored;
 };
 
+// Under mpirun each rank restores its share of the held-out crops and the sums are all-reduced;
+// restored_out / probs_out get this rank's share (rank 0's: the first crops).
 Scores score(models::SemanticDeblurNet& net, models::FaceParsingNet* parser, const Holdout& h,
              Tensor<float>* restored_out = nullptr, Tensor<float>* probs_out = nullptr) {
-  const Tensor<float> r = sem::restore_semantic(net, parser, h.blurred, 4, probs_out);
+  const auto& d = ex::dist();
+  const Tensor<float> hb = d.shard(h.blurred), hs = d.shard(h.sharp);
+  std::vector<double> sums{0, 0, 0, 0};
+  Tensor<float> r;
+  if (hb.size(0) > 0) {
+    r = sem::restore_semantic(net, parser, hb, 4, probs_out);
+    auto total = [](const std::vector<double>& v) { return sem::mean(v) * static_cast<double>(v.size()); };
+    sums = {total(crisp::metrics::batch_psnr(hb, hs)), total(crisp::metrics::batch_psnr(r, hs)),
+            total(crisp::metrics::batch_ssim(hb, hs)), total(crisp::metrics::batch_ssim(r, hs))};
+  }
   if (restored_out) *restored_out = r;
-  return {sem::mean(crisp::metrics::batch_psnr(h.blurred, h.sharp)), sem::mean(crisp::metrics::batch_psnr(r, h.sharp)),
-          sem::mean(crisp::metrics::batch_ssim(h.blurred, h.sharp)), sem::mean(crisp::metrics::batch_ssim(r, h.sharp))};
+  sums = d.sum(sums);
+  const double n = static_cast<double>(h.blurred.size(0));
+  return {sums[0] / n, sums[1] / n, sums[2] / n, sums[3] / n};
 }
 
 int run(Args& a, CLI::App& app) {
@@ -181,12 +193,13 @@ int run(Args& a, CLI::App& app) {
   loop.begin();
   std::unique_ptr<ex::CsvLog> eval_log;
   if (a.eval_every > 0 && hold.blurred.defined()) {
-    eval_log = std::make_unique<ex::CsvLog>(
+    if (ex::dist().is_main())  // rank 0 writes; every rank scores its share
+      eval_log = std::make_unique<ex::CsvLog>(
         loop.path("eval.csv"), std::vector<std::string>{"psnr_blurred", "psnr_restored", "ssim_blurred", "ssim_restored"},
         loop.start_step() > 0 ? loop.start_step() : -1);
     if (loop.start_step() == 0) {
       const Scores s = score(net, parser.get(), hold);
-      eval_log->write(0, loop.elapsed_s(), {s.psnr_blurred, s.psnr_restored, s.ssim_blurred, s.ssim_restored});
+      if (eval_log) eval_log->write(0, loop.elapsed_s(), {s.psnr_blurred, s.psnr_restored, s.ssim_blurred, s.ssim_restored});
     }
   }
   // The paper's discriminator ends in a sigmoid: binary cross entropy on its probabilities (each
@@ -205,7 +218,8 @@ int run(Args& a, CLI::App& app) {
       bs.push_back(b);
       ss.push_back(s);
     }
-    const Tensor<float> blurred = crisp::stack(bs, 0), sharp = crisp::stack(ss, 0);
+    // Under mpirun: this rank's rows of the global batch (the whole batch alone).
+    const Tensor<float> blurred = loop.shard(crisp::stack(bs, 0)), sharp = loop.shard(crisp::stack(ss, 0));
     const Tensor<float> sharp1 = crisp::avg_pool2d(sharp, 2);
     Tensor<float> probs, masks, masks1;
     if (parser) {
@@ -259,9 +273,9 @@ int run(Args& a, CLI::App& app) {
     loop.log({c1.item(), c2.item(), s1, s2, pv, gv, d_loss, total.item(),
               static_cast<double>(curriculum.allowed_sizes(step).back()), lr_now});
     if (loop.sample_due()) loop.save_samples({blurred, crisp::clamp<float>(out.scale2.detach(), 0.f, 1.f), sharp});
-    if (eval_log && (step + 1) % a.eval_every == 0) {
+    if (a.eval_every > 0 && hold.blurred.defined() && (step + 1) % a.eval_every == 0) {
       const Scores s = score(net, parser.get(), hold);
-      eval_log->write(step + 1, loop.elapsed_s(), {s.psnr_blurred, s.psnr_restored, s.ssim_blurred, s.ssim_restored});
+      if (eval_log) eval_log->write(step + 1, loop.elapsed_s(), {s.psnr_blurred, s.psnr_restored, s.ssim_blurred, s.ssim_restored});
       std::cout << "\n" << kProgram << ": step " << step + 1 << " held-out PSNR blurred " << s.psnr_blurred
                 << " restored " << s.psnr_restored << "\n";
     }
@@ -273,7 +287,7 @@ int run(Args& a, CLI::App& app) {
   sem::Meta meta = sem::deblur_meta(no);
   if (!a.parsing.empty()) meta["parsing"] = sem::fs::absolute(a.parsing).string();
   const std::string weights = loop.path("deblur.safetensors");
-  sem::save_weights(weights, net, meta);
+  if (ex::dist().is_main()) sem::save_weights(weights, net, meta);
   const int code = loop.finish();
   if (capped) std::cout << kProgram << ": --minutes " << a.minutes << " reached at step " << loop.step() << "\n";
 
@@ -281,9 +295,9 @@ int run(Args& a, CLI::App& app) {
   if (hold.blurred.defined()) {
     Tensor<float> restored, probs;
     const Scores s = score(net, parser.get(), hold, &restored, &probs);
-    std::vector<Tensor<float>> cols{hold.blurred, restored, hold.sharp};
+    std::vector<Tensor<float>> cols{ex::dist().shard(hold.blurred), restored, ex::dist().shard(hold.sharp)};
     if (probs.defined()) cols.push_back(sem::label_colors_batch(crisp::argmax(probs, 1)));
-    ex::save_sample_grid(loop.path("holdout.png"), cols, 8);
+    if (ex::dist().is_main()) ex::save_sample_grid(loop.path("holdout.png"), cols, 8);
     char buf[640];
     std::snprintf(buf, sizeof buf,
                   "held-out faces: %zu images never trained on x %lld fixed kernels (%lld-%lld px) = %lld crops of "
@@ -297,7 +311,7 @@ int run(Args& a, CLI::App& app) {
                   s.ssim_restored - s.ssim_blurred);
     std::cout << "\n" << buf << "wrote " << loop.path("holdout.png") << " (blurred | restored | sharp"
               << (probs.defined() ? " | parsing" : "") << ")\n";
-    std::ofstream(loop.path("holdout.md")) << buf;
+    if (ex::dist().is_main()) std::ofstream(loop.path("holdout.md")) << buf;
   }
   std::cout << "weights: " << weights << "\n";
   return code;

@@ -160,8 +160,9 @@ int run(Args a, const CLI::App& app) {
   while (loop.next()) {
     auto batch = loader.next();
     CRISP_CHECK(batch.has_value(), crisp::Error, kProgram, "the data loader ran out at step ", loop.step());
-    const Tensor<float>& blurred = batch->blurred;
-    const Tensor<float>& sharp = batch->sharp;
+    // Under mpirun: this rank's rows of the global batch (the whole batch alone).
+    const Tensor<float> blurred = loop.shard(batch->blurred);
+    const Tensor<float> sharp = loop.shard(batch->sharp);
     adam.zero_grad();
     const std::vector<Tensor<float>> preds = net(blurred);
     Tensor<float> loss = models::srn_multiscale_loss(preds, sharp);
@@ -189,7 +190,7 @@ int run(Args a, const CLI::App& app) {
     }
   }
   const std::string weights = loop.path("srn.safetensors");
-  crisp::io::save_safetensors(weights, net->state_dict(), srn_metadata(sopt));
+  if (ex::dist().is_main()) crisp::io::save_safetensors(weights, net->state_dict(), srn_metadata(sopt));
   const int code = loop.finish();
   std::cout << kProgram << ": wrote " << weights << "\n";
   return code;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "cli_parse.hpp"
+#include "distributed.hpp"
 
 namespace crisp::examples {
 
@@ -47,6 +48,7 @@ struct TrainOptions {
   int64_t sample_every = 500;       // steps between sample grids (0 = never)
   int64_t log_every = 10;           // steps averaged into one CSV row / progress-bar postfix
   int64_t keep_checkpoints = 2;     // newest checkpoint folders kept (older ones are deleted)
+  double dist_timeout = 300;        // seconds a collective may take under mpirun before the job ends
 };
 
 // Adds the shared options to `app`, with the values already in `opt` as their defaults.
@@ -66,13 +68,16 @@ inline void add_train_options(CLI::App& app, TrainOptions& opt) {
       ->capture_default_str();
   app.add_option("--log-every", opt.log_every, "steps averaged into one row of OUT/log.csv")->capture_default_str();
   app.add_option("--keep-checkpoints", opt.keep_checkpoints, "newest checkpoints kept")->capture_default_str();
+  app.add_option("--dist-timeout", opt.dist_timeout,
+                 "under mpirun: seconds a collective may wait for the other ranks before the job ends with an error")
+      ->capture_default_str();
 }
 
 // "cpu", "cuda", "cuda:N" -> Device. CUDA needs a build with CRISP_WITH_CUDA (crisp::cuda linked).
 inline Device parse_device(const std::string& s, const std::string& program) {
   if (s == "cpu") return Device::cpu();
   if (s == "cuda" || s.rfind("cuda:", 0) == 0) {
-    int index = 0;
+    int index = dist().local_rank();  // plain "cuda" under mpirun: one GPU per rank of this machine
     if (s.size() > 5) {
       const std::string n = s.substr(5);
       CRISP_CHECK(!n.empty() && n.find_first_not_of("0123456789") == std::string::npos && n.size() < 4, ValueError,
@@ -108,6 +113,11 @@ inline void check_train_options(const TrainOptions& o, const std::string& progra
   CRISP_CHECK(o.log_every >= 1, ValueError, program, "expected --log-every >= 1, got ", o.log_every);
   CRISP_CHECK(o.keep_checkpoints >= 1, ValueError, program, "expected --keep-checkpoints >= 1, got ",
               o.keep_checkpoints);
+  CRISP_CHECK(o.dist_timeout > 0, ValueError, program, "expected --dist-timeout > 0 seconds, got ", o.dist_timeout);
+  // Joins the mpirun job, if any, before anything else needs the rank (devices, output).
+  dist().init(program, o.dist_timeout, o.device.rfind("cuda", 0) == 0);
+  CRISP_CHECK(o.batch_size % dist().world_size() == 0, ValueError, program, "expected --batch-size (the global batch) ",
+              "to be a multiple of the ", dist().world_size(), " ranks, got ", o.batch_size);
   parse_device(o.device, program);
 }
 
@@ -121,6 +131,7 @@ inline std::vector<std::string> require_images(const std::string& dir, const std
 // Writes every option's value (defaults included) to `path` as CLI11's INI, so a run records
 // how it was started; `--config` is not wired up, the file is for people.
 inline void write_config(const CLI::App& app, const std::string& path) {
+  if (!dist().is_main()) return;  // under mpirun, rank 0 writes
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
   std::ofstream f(path);
@@ -133,6 +144,8 @@ int run_main(const std::string& program, F&& fn) {
   try {
     return fn();
   } catch (const std::exception& e) {
+    // Under mpirun the other ranks would wait for this one until --dist-timeout: end them now.
+    if (dist().active()) dist().abort_job(program + ": error: " + e.what());
     std::cerr << program << ": error: " << e.what() << "\n";
     return 1;
   }

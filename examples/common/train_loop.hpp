@@ -27,12 +27,20 @@
 // resumed run starts with step s. For a resumed run to continue exactly as the uninterrupted one
 // would have, draw every random number of step s from step_generator(s) (or from generator(),
 // which is saved in checkpoints) and nothing from elsewhere; then model, optimiser and data match.
+//
+// Under mpirun -np N (distributed.hpp): track() wraps each model in DistributedDataParallel;
+// the program trains on loop.shard(global_batch); log() averages the terms over the ranks; rank 0
+// alone prints, logs, writes samples, checkpoints and weights; next() agrees with all ranks on
+// stopping (Ctrl-C on any rank, --iters) and on elapsed_s(), so time limits stop every rank at
+// the same step. All ranks read a resumed checkpoint (one file system). Since every rank draws the
+// whole global batch, a run may resume with another N (its batch must divide by it).
 #include <crisp/nn/module.hpp>
 #include <crisp/train/progress.hpp>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -41,6 +49,7 @@
 
 #include "checkpoints.hpp"
 #include "cli.hpp"
+#include "distributed.hpp"
 #include "interrupt.hpp"
 #include "run_dir.hpp"
 
@@ -61,6 +70,21 @@ class TrainLoop {
              optim::LRScheduler* scheduler = nullptr) {
     CRISP_CHECK(!begun_, ValueError, program_, "TrainLoop::track('", name, "') must come before begin()");
     ckpt_.track(name, model, optimizer, scheduler);
+#if defined(CRISP_WITH_MPI)
+    if (dist().active()) {
+      auto& module = io::detail::module_ref(model);
+      auto ddp = std::make_shared<distributed::DistributedDataParallelT<T>>(
+          std::static_pointer_cast<nn::ModuleT<T>>(module.shared_from_this()), dist().group());
+      step_hooks_.push_back([ddp] { ddp->pre_forward(); });
+      ddps_.push_back(ddp);
+    }
+#endif
+  }
+
+  // This rank's rows of the step's global batch (everything, alone).
+  template <class T>
+  Tensor<T> shard(const Tensor<T>& global_batch) const {
+    return dist().shard(global_batch);
   }
 
   // Creates OUT, loads the checkpoint when resuming, opens the log and the progress bar and
@@ -69,7 +93,8 @@ class TrainLoop {
     namespace fs = std::filesystem;
     CRISP_CHECK(!begun_, ValueError, program_, "TrainLoop::begin() called twice");
     begun_ = true;
-    fs::create_directories(opt_.out);
+    const bool main = dist().is_main();
+    if (main) fs::create_directories(opt_.out);
     std::string from = opt_.resume_from;
     if (from.empty() && opt_.resume) {
       const auto l = ckpt_.latest();
@@ -78,24 +103,33 @@ class TrainLoop {
       from = *l;
     }
     if (!from.empty()) {
-      const io::CheckpointInfo info = ckpt_.load(from, &gen_);
+      const io::CheckpointInfo info = ckpt_.load(from, &gen_);  // every rank reads rank 0's files
       step_ = start_ = info.step;
       auto it = info.metadata.find("elapsed_s");
       if (it != info.metadata.end()) elapsed_before_ = std::stod(it->second);
+      CRISP_CHECK(dist().max(static_cast<double>(step_)) == static_cast<double>(step_), IoError, program_,
+                  "--resume: the ranks read checkpoints of different steps from '", from,
+                  "' (each rank must see rank 0's files: one shared file system)");
       std::cout << program_ << ": resumed from " << from << " at step " << step_ << "\n";
+      auto ws = info.metadata.find("world_size");
+      const std::string was = ws == info.metadata.end() ? "1" : ws->second;
+      if (was != std::to_string(dist().world_size()))
+        std::cout << program_ << ": note: the checkpoint was written by a job of " << was << " rank(s), this one has "
+                  << dist().world_size() << "; every rank draws the whole global batch of --batch-size "
+                  << opt_.batch_size << ", so the run continues as it would have\n";
     } else if (ckpt_.latest()) {
       std::cout << program_ << ": note: starting afresh in '" << opt_.out
                 << "', which holds an earlier run (its checkpoints are replaced as this one saves; --resume "
                    "continues it instead)\n";
     }
     last_saved_ = from.empty() ? -1 : step_;
-    log_ = std::make_unique<CsvLog>((fs::path(opt_.out) / "log.csv").string(), terms_, from.empty() ? -1 : step_);
+    if (main) log_ = std::make_unique<CsvLog>((fs::path(opt_.out) / "log.csv").string(), terms_, from.empty() ? -1 : step_);
     sums_.assign(terms_.size(), 0.0);
     guard_.emplace(program_);
     clear_interrupt();
     t0_ = Clock::now();
     const int64_t todo = std::max<int64_t>(0, opt_.iters - step_);
-    bar_.emplace(todo, train::ProgressOptions{program_, "step"});
+    if (main) bar_.emplace(todo, train::ProgressOptions{program_, "step"});
     return step_;
   }
 
@@ -106,15 +140,21 @@ class TrainLoop {
     if (in_step_) {
       in_step_ = false;
       ++step_;
-      bar_->update();
+      if (bar_) bar_->update();
       if (window_ >= opt_.log_every) flush_log();
       if (opt_.checkpoint_every > 0 && step_ % opt_.checkpoint_every == 0 && step_ < opt_.iters) save_checkpoint();
     }
-    if (interrupted()) {
+    bool stop = interrupted();
+    if (dist().active()) {  // every rank stops at the same step, and agrees on the time spent
+      stop = dist().max(stop ? 1.0 : 0.0) > 0;
+      shared_elapsed_ = dist().max(local_elapsed_s());
+    }
+    if (stop) {
       stopped_ = true;
       return false;
     }
     if (step_ >= opt_.iters) return false;
+    for (auto& h : step_hooks_) h();  // DDP: rank 0's buffers, no unreduced gradients left over
     in_step_ = true;
     return true;
   }
@@ -134,9 +174,13 @@ class TrainLoop {
 
   // This step's loss terms, in the order of the constructor's names. A NaN or infinite value
   // throws crisp::ValueError naming the term and the step (training would only get worse).
-  void log(const std::vector<double>& values) {
+  void log(std::vector<double> values) {
     CRISP_CHECK(values.size() == terms_.size(), ValueError, program_, "TrainLoop::log: expected ", terms_.size(),
                 " values, got ", values.size());
+    if (dist().active()) {  // the global batch's terms: the mean over the ranks
+      values = dist().sum(std::move(values));
+      for (double& v : values) v /= dist().world_size();
+    }
     for (size_t i = 0; i < values.size(); ++i) {
       CRISP_CHECK(std::isfinite(values[i]), ValueError, program_, "loss term '", terms_[i], "' is ", values[i],
                   " at step ", step_, " (try a lower --lr; the last checkpoint is in ", ckpt_.dir(), ")");
@@ -153,7 +197,7 @@ class TrainLoop {
   std::string save_samples(const std::vector<Tensor<float>>& columns, int64_t max_rows = 4, float lo = 0.f,
                            float hi = 1.f) const {
     const std::string p = path("samples/" + step_name(step_ + 1) + ".png");
-    save_sample_grid(p, columns, max_rows, lo, hi);
+    if (dist().is_main()) save_sample_grid(p, columns, max_rows, lo, hi);
     return p;
   }
 
@@ -161,13 +205,14 @@ class TrainLoop {
   template <class Model>
   std::string save_weights(const std::string& name, const Model& model) const {
     const std::string p = path(name + ".safetensors");
-    io::save_safetensors(p, io::detail::module_ref(model).state_dict());
+    if (dist().is_main()) io::save_safetensors(p, io::detail::module_ref(model).state_dict());
     return p;
   }
 
   // OUT/<rel>
   std::string path(const std::string& rel) const { return (std::filesystem::path(opt_.out) / rel).string(); }
-  double elapsed_s() const { return elapsed_before_ + std::chrono::duration<double>(Clock::now() - t0_).count(); }
+  // Under mpirun: the largest over the ranks, as of the last next() (the same on every rank).
+  double elapsed_s() const { return dist().active() && shared_elapsed_ >= 0 ? shared_elapsed_ : local_elapsed_s(); }
 
   // Writes the last log row and a final checkpoint, ends the progress bar and prints where
   // things are. Returns the exit code: 0, or 130 when stopped by Ctrl-C.
@@ -177,18 +222,20 @@ class TrainLoop {
     if (step_ != last_saved_ && step_ > 0) save_checkpoint();
     if (bar_) bar_->finish();
     guard_.reset();
+    dist().barrier();  // the checkpoint is complete before any rank moves on
     if (stopped_) {
       std::cout << program_ << ": stopped at step " << step_ << " of " << opt_.iters << "; checkpoint in "
                 << ckpt_.dir() << " - continue with the same command plus --resume\n";
       return 130;
     }
     std::cout << program_ << ": " << step_ << " steps done (" << train::format_duration(elapsed_s())
-              << "); log " << log_->path() << ", checkpoints " << ckpt_.dir() << "\n";
+              << "); log " << path("log.csv") << ", checkpoints " << ckpt_.dir() << "\n";
     return 0;
   }
 
  private:
   using Clock = std::chrono::steady_clock;
+  double local_elapsed_s() const { return elapsed_before_ + std::chrono::duration<double>(Clock::now() - t0_).count(); }
 
   void flush_log() {
     std::vector<double> means(sums_.size());
@@ -199,17 +246,19 @@ class TrainLoop {
       std::snprintf(buf, sizeof buf, "%s%s %.4g", i ? " " : "", terms_[i].c_str(), means[i]);
       postfix += buf;
     }
-    log_->write(step_, elapsed_s(), means);
-    bar_->set_postfix(postfix);
+    if (log_) log_->write(step_, elapsed_s(), means);
+    if (bar_) bar_->set_postfix(postfix);
     sums_.assign(sums_.size(), 0.0);
     window_ = 0;
   }
 
   void save_checkpoint() {
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", elapsed_s());
-    ckpt_.save(step_, &gen_, {{"program", program_}, {"elapsed_s", buf}});
     last_saved_ = step_;
+    if (!dist().is_main()) return;
+    std::snprintf(buf, sizeof buf, "%.3f", elapsed_s());
+    ckpt_.save(step_, &gen_,
+               {{"program", program_}, {"elapsed_s", buf}, {"world_size", std::to_string(dist().world_size())}});
   }
 
   std::string program_;
@@ -222,7 +271,9 @@ class TrainLoop {
   std::optional<train::ProgressBar> bar_;
   std::vector<double> sums_;
   int64_t window_ = 0, step_ = 0, start_ = 0, last_saved_ = -1;
-  double elapsed_before_ = 0;
+  double elapsed_before_ = 0, shared_elapsed_ = -1;
+  std::vector<std::function<void()>> step_hooks_;
+  std::vector<std::shared_ptr<void>> ddps_;  // the tracked models' DistributedDataParallel wrappers
   Clock::time_point t0_ = Clock::now();
   bool begun_ = false, in_step_ = false, stopped_ = false;
 };

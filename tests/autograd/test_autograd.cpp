@@ -157,3 +157,25 @@ TEST_CASE("a wrongly shaped gradient from a backward rule is reported") {
   });
   CHECK_THROWS_WITH(crisp::sum(y).backward(), Catch::Contains("broken") && Catch::Contains("[4]"));
 }
+
+TEST_CASE("post-accumulate-grad hooks run once per backward, after the leaf's gradient is complete") {
+  auto w = crisp::ones<double>({2}).requires_grad_();
+  std::vector<double> seen;
+  const uint64_t id = crisp::autograd::register_post_accumulate_grad_hook<double>(
+      w, [&](const Tensor<double>& leaf) { seen.push_back(leaf.grad()(0)); });
+  // w is used twice: the hook sees the sum of both contributions, once.
+  crisp::sum(w * w + w * crisp::full<double>(Shape{2}, 3.0)).backward();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0] == 5.0);  // 2w + 3 at w = 1
+  crisp::sum(w).backward();  // accumulates onto .grad(): the hook sees 5 + 1
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1] == 6.0);
+  CHECK(crisp::autograd::remove_post_accumulate_grad_hook(w, id));
+  CHECK_FALSE(crisp::autograd::remove_post_accumulate_grad_hook(w, id));
+  crisp::sum(w).backward();
+  CHECK(seen.size() == 2);
+  CHECK_THROWS_WITH(crisp::autograd::register_post_accumulate_grad_hook<double>(w * 2.0, [](const Tensor<double>&) {}),
+                    Catch::Contains("expected a leaf tensor that requires grad"));
+  CHECK_THROWS_WITH(crisp::autograd::register_post_accumulate_grad_hook<double>(crisp::ones<double>({1}), [](const Tensor<double>&) {}),
+                    Catch::Contains("one that does not"));
+}

@@ -29,7 +29,7 @@ Tensor<T> sum_of(const Tensor<T>& a, const Tensor<T>& b) {
 }
 
 template <class T>
-std::vector<Tensor<T>> AccumulateGrad<T>::apply(const Tensor<T>& g) {
+std::vector<Tensor<T>> AccumulateGrad<T>::accumulate(const Tensor<T>& g) {
   auto impl = leaf.lock();
   if (!impl || !g.defined()) return {};
   if (!impl->grad) {

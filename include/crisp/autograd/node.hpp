@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "crisp/autograd/grad_mode.hpp"
@@ -37,13 +38,26 @@ struct Node {
   bool released = false;
 };
 
-// Sink of a leaf that requires grad: sums incoming gradients into the leaf's .grad().
+// Sink of a leaf that requires grad: sums incoming gradients into the leaf's .grad(), then runs
+// the leaf's post-accumulate hooks (PyTorch's register_post_accumulate_grad_hook), which is how
+// DistributedDataParallel learns, during backward, that a parameter's gradient is complete.
 template <class T>
 struct AccumulateGrad final : Node<T> {
+  using Hook = std::function<void(const Tensor<T>& leaf)>;
   explicit AccumulateGrad(const std::shared_ptr<TensorImpl<T>>& leaf) : Node<T>("AccumulateGrad"), leaf(leaf) {}
-  std::vector<Tensor<T>> apply(const Tensor<T>& grad) override;  // in engine.hpp
+  std::vector<Tensor<T>> apply(const Tensor<T>& grad) override {
+    if (!grad.defined()) return {};
+    accumulate(grad);
+    if (auto impl = leaf.lock()) {
+      const Tensor<T> l(impl);
+      for (auto& [id, hook] : post_accumulate_hooks) hook(l);
+    }
+    return {};
+  }
+  std::vector<Tensor<T>> accumulate(const Tensor<T>& grad);  // in engine.hpp
   void release() override {}  // a leaf's sink outlives any one graph
   std::weak_ptr<TensorImpl<T>> leaf;
+  std::vector<std::pair<uint64_t, Hook>> post_accumulate_hooks;  // (id, hook), run in order
 };
 
 // The backward rule of an op as a closure: captured tensors are its saved state.
@@ -67,6 +81,34 @@ std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
   if (!impl.requires_grad) return nullptr;
   if (!impl.grad_accumulator) impl.grad_accumulator = std::make_shared<AccumulateGrad<T>>(t.impl_ptr());
   return impl.grad_accumulator;
+}
+
+// Runs `hook(leaf)` each time backward has summed a gradient into leaf.grad() (once per backward
+// that reaches the leaf, after all of that backward's contributions). Returns an id for
+// remove_post_accumulate_grad_hook. The hook must not start another backward.
+template <class T>
+uint64_t register_post_accumulate_grad_hook(const Tensor<T>& leaf, typename AccumulateGrad<T>::Hook hook) {
+  static std::atomic<uint64_t> next_id{1};
+  CRISP_CHECK(leaf.defined() && leaf.is_leaf() && leaf.requires_grad(), AutogradError,
+              "register_post_accumulate_grad_hook", "expected a leaf tensor that requires grad, got ",
+              !leaf.defined() ? "an undefined tensor" : (!leaf.is_leaf() ? "a non-leaf" : "one that does not"));
+  CRISP_CHECK(hook != nullptr, ValueError, "register_post_accumulate_grad_hook", "expected a hook, got an empty one");
+  auto* acc = static_cast<AccumulateGrad<T>*>(gradient_edge(leaf).get());
+  const uint64_t id = next_id++;
+  acc->post_accumulate_hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+// Removes the hook `id` registered on `leaf`; false when there was none.
+template <class T>
+bool remove_post_accumulate_grad_hook(const Tensor<T>& leaf, uint64_t id) {
+  if (!leaf.defined() || !leaf.impl().grad_accumulator) return false;
+  auto& hooks = static_cast<AccumulateGrad<T>*>(leaf.impl().grad_accumulator.get())->post_accumulate_hooks;
+  for (auto it = hooks.begin(); it != hooks.end(); ++it)
+    if (it->first == id) {
+      hooks.erase(it);
+      return true;
+    }
+  return false;
 }
 
 // True when an op over these inputs must record a backward node.

@@ -35,6 +35,7 @@
 #endif
 
 #include "crisp/data/dataset.hpp"
+#include "crisp/data/distributed_sampler.hpp"
 #include "crisp/tensor/error.hpp"
 #include "crisp/tensor/generator.hpp"
 
@@ -48,6 +49,11 @@ struct DataLoaderOptions {
   int64_t prefetch = 0;         // batches claimed ahead of the consumer; 0: 2 * num_workers
   uint64_t seed = 0;
   int64_t iteration_offset = 0;  // added to the iteration passed to the dataset (resuming)
+  // Data-parallel sharding (distributed_sampler.hpp): this rank reads positions rank, rank + R,
+  // ... of the epoch's order, the same for all ranks; drop_last also cuts the order to a multiple
+  // of R, otherwise its start is repeated to fill the last places.
+  int64_t num_replicas = 1;
+  int64_t rank = 0;
 };
 
 template <class Dataset>
@@ -65,6 +71,7 @@ class DataLoader {
     CRISP_CHECK(opts_.batch_size >= 1, ValueError, op, "expected batch_size >= 1, got ", opts_.batch_size);
     CRISP_CHECK(opts_.num_workers >= 0, ValueError, op, "expected num_workers >= 0, got ", opts_.num_workers);
     CRISP_CHECK(opts_.prefetch >= 0, ValueError, op, "expected prefetch >= 0, got ", opts_.prefetch);
+    detail::check_shard(opts_.rank, opts_.num_replicas, op);
     if (opts_.prefetch == 0) opts_.prefetch = std::max<int64_t>(1, 2 * opts_.num_workers);
     reset(0);
   }
@@ -78,7 +85,7 @@ class DataLoader {
   const Options& options() const { return opts_; }
   int64_t epoch() const { return epoch_; }
   int64_t num_batches() const {
-    const int64_t n = ds_->size(), b = opts_.batch_size;
+    const int64_t n = static_cast<int64_t>(order_.size()), b = opts_.batch_size;
     return opts_.drop_last ? n / b : (n + b - 1) / b;
   }
   // The dataset indices of batch b of the current epoch.
@@ -100,6 +107,7 @@ class DataLoader {
       Generator g(sample_seed(opts_.seed ^ kShuffleTag, static_cast<uint64_t>(epoch), 0));
       for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[g.uniform_int(i)]);
     }
+    if (opts_.num_replicas > 1) order_ = shard_indices(order_, opts_.rank, opts_.num_replicas, opts_.drop_last);
     next_yield_ = next_claim_ = 0;
   }
   void set_epoch(int64_t epoch) { reset(epoch); }
