@@ -104,7 +104,7 @@ class FaceResidualBlockImplT : public nn::ModuleT<T> {
     Tensor<T> y = conv2(relu(conv1(x)));
     if (!down) return relu(add(y, x));
     Tensor<T> pooled = avg_pool2d(x, 2, 2);
-    if (out != in) pooled = cat<T>({pooled, zeros<T>(pooled.shape())}, 1);
+    if (out != in) pooled = cat<T>({pooled, zeros<T>(pooled.shape(), pooled.device())}, 1);
     // The strided 3x3 valid conv is one smaller than the 2x2 pool on even sizes: face-api.js
     // appends a zero row and column to the conv path.
     const int64_t dh = pooled.size(2) - y.size(2), dw = pooled.size(3) - y.size(3);
@@ -112,8 +112,8 @@ class FaceResidualBlockImplT : public nn::ModuleT<T> {
       CRISP_CHECK(dh >= 0 && dh <= 1 && dw >= 0 && dw <= 1, ShapeError, "FaceResidualBlock",
                   "unexpected path sizes ", y.shape(), " and ", pooled.shape());
       // face-api.js pads both dims whenever either differs.
-      y = cat<T>({y, zeros<T>({y.size(0), y.size(1), 1, y.size(3)})}, 2);
-      y = cat<T>({y, zeros<T>({y.size(0), y.size(1), y.size(2), 1})}, 3);
+      y = cat<T>({y, zeros<T>({y.size(0), y.size(1), 1, y.size(3)}, y.device())}, 2);
+      y = cat<T>({y, zeros<T>({y.size(0), y.size(1), y.size(2), 1}, y.device())}, 3);
     }
     return relu(add(pooled, y));
   }

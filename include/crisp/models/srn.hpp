@@ -170,7 +170,7 @@ class SRNImplT : public nn::ModuleT<T> {
       if (state)
         state = State{detail::bilinear(std::get<0>(*state), h / 4, w / 4), detail::bilinear(std::get<1>(*state), h / 4, w / 4)};
       else
-        state = convlstm->zero_state(blurred.size(0), h / 4, w / 4);
+        state = convlstm->zero_state(blurred.size(0), h / 4, w / 4, blurred.device());
       auto [pred, next] = forward_level(blurred_s, previous_s, *state);
       preds.push_back(pred);
       previous = pred;

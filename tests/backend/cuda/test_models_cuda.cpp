@@ -117,7 +117,10 @@ TEST_CASE("one train step of every model on the device equals the CPU step") {
     });
   }
   {
-    auto [a, b] = twins([] { return VGG16Features(models::VGG16FeaturesOptions().width_divisor(16)); });
+    auto [a, b] = twins([] {
+      Generator g(10);
+      return VGG16Features(models::VGG16FeaturesOptions().width_divisor(16), g);
+    });
     check_step<VGG16Features>("VGG16Features", a, b, [](VGG16Features& n, Device d) {
       auto f = n->forward(input({1, 3, 32, 32}, 10, d), std::vector<std::string>{"relu2_2", "pool3"});
       return add(mean(f["relu2_2"]), mean(f["pool3"]));
