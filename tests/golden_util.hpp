@@ -11,6 +11,9 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include <crisp/io/safetensors.hpp>
 
@@ -88,7 +91,11 @@ std::string state_dict_keys(const M& module) {
       }
     };
     emit(m->named_parameters(false));
-    emit(m->named_buffers(false));
+    auto buffers = m->named_buffers(false);
+    std::vector<std::pair<std::string, std::decay_t<decltype(buffers.values().front())>>> saved;
+    for (const auto& [name, t] : buffers)
+      if (m->is_persistent_buffer(name)) saved.emplace_back(name, t);
+    emit(saved);
   }
   return os.str();
 }

@@ -62,6 +62,7 @@ class TrainLoop {
         ckpt_((std::filesystem::path(opt_.out) / "checkpoints").string(), opt_.keep_checkpoints) {
     check_train_options(opt_, program_);
     CRISP_CHECK(!terms_.empty(), ValueError, program_, "TrainLoop: expected at least one loss term name");
+    device_ = parse_device(opt_.device, program_);
   }
 
   // Adds a model with its optimiser (and scheduler) to the checkpoints; call before begin().
@@ -69,6 +70,9 @@ class TrainLoop {
   void track(const std::string& name, Model& model, optim::OptimizerT<T>& optimizer,
              optim::LRScheduler* scheduler = nullptr) {
     CRISP_CHECK(!begun_, ValueError, program_, "TrainLoop::track('", name, "') must come before begin()");
+    // The model trains on --device: moved in place, so the optimiser (built on its parameters)
+    // and the checkpoints see the device tensors; optimiser state is made beside them.
+    io::detail::module_ref(model).to(device_);
     ckpt_.track(name, model, optimizer, scheduler);
 #if defined(CRISP_WITH_MPI)
     if (dist().active()) {
@@ -81,10 +85,11 @@ class TrainLoop {
 #endif
   }
 
-  // This rank's rows of the step's global batch (everything, alone).
+  // This rank's rows of the step's global batch (everything, alone), on --device: the one
+  // host-to-device copy of each batch tensor.
   template <class T>
   Tensor<T> shard(const Tensor<T>& global_batch) const {
-    return dist().shard(global_batch);
+    return dist().shard(global_batch).to(device_);
   }
 
   // Creates OUT, loads the checkpoint when resuming, opens the log and the progress bar and
@@ -163,7 +168,7 @@ class TrainLoop {
   int64_t step() const { return step_; }
   int64_t start_step() const { return start_; }
   const TrainOptions& options() const { return opt_; }
-  Device device() const { return parse_device(opt_.device, program_); }
+  Device device() const { return device_; }
 
   // The run's Generator: seeded with --seed, saved in checkpoints and restored on resume.
   Generator& generator() { return gen_; }
@@ -197,7 +202,11 @@ class TrainLoop {
   std::string save_samples(const std::vector<Tensor<float>>& columns, int64_t max_rows = 4, float lo = 0.f,
                            float hi = 1.f) const {
     const std::string p = path("samples/" + step_name(step_ + 1) + ".png");
-    if (dist().is_main()) save_sample_grid(p, columns, max_rows, lo, hi);
+    if (dist().is_main()) {
+      std::vector<Tensor<float>> host;
+      for (const auto& c : columns) host.push_back(c.to(Device::cpu()));
+      save_sample_grid(p, host, max_rows, lo, hi);
+    }
     return p;
   }
 
@@ -261,6 +270,7 @@ class TrainLoop {
                {{"program", program_}, {"elapsed_s", buf}, {"world_size", std::to_string(dist().world_size())}});
   }
 
+  Device device_ = Device::cpu();
   std::string program_;
   TrainOptions opt_;
   std::vector<std::string> terms_;

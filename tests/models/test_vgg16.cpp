@@ -58,7 +58,11 @@ TEST_CASE("VGG16Features has torchvision's keys, shapes and parameter count", "[
   CHECK(n == 14714688);
   CHECK(std::to_string(n) == meta("params.vgg16_features"));
   CHECK(state_dict_keys(vgg) == meta("keys.vgg16_features"));
-  CHECK(vgg.named_buffers().size() == 0);  // the ImageNet mean / std are not state: torchvision has none
+  // The ImageNet mean / std are non-persistent buffers: they move with to(device) but are not
+  // state (torchvision's state_dict has none).
+  CHECK(vgg.named_buffers().size() == 2);
+  CHECK(vgg->state_dict().count("mean") == 0);
+  CHECK(vgg->state_dict().size() == 26);
   CHECK(vgg->features->size() == 31);
   // Layer names and their features indices.
   using V = models::VGG16FeaturesImpl;

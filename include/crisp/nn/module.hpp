@@ -234,6 +234,9 @@ class ModuleT : public std::enable_shared_from_this<ModuleT<T>> {
     for (auto& [n, m] : named_modules(prefix)) fn(n, *m);
   }
 
+  // Whether this module's buffer `name` is saved in state_dict() (register_buffer's persistent).
+  bool is_persistent_buffer(const std::string& name) const { return !non_persistent_.contains(name); }
+
   // Moves every parameter, buffer and gradient to `device` in place: every handle to them (the
   // modules' members, an optimiser's parameter list) sees the new device. Tensors that share
   // storage keep sharing it. A build without CUDA refuses a CUDA device (Storage throws).
