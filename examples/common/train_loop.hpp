@@ -34,6 +34,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -159,9 +160,10 @@ class TrainLoop {
 
   // OUT/<name>.safetensors: the model's state_dict, for inference programs. Returns the path.
   template <class Model>
-  std::string save_weights(const std::string& name, const Model& model) const {
+  std::string save_weights(const std::string& name, const Model& model,
+                           const std::map<std::string, std::string>& metadata = {}) const {
     const std::string p = path(name + ".safetensors");
-    io::save_safetensors(p, io::detail::module_ref(model).state_dict());
+    io::save_safetensors(p, io::detail::module_ref(model).state_dict(), metadata);
     return p;
   }
 
