@@ -24,6 +24,10 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 # ---- dependencies --------------------------------------------------------------------------
 packages=(g++ cmake make catch2 nlohmann-json3-dev libstb-dev libcli11-dev libbenchmark-dev libopenblas-dev)
+# evaluate --detect's face detectors (examples/evaluation.cmake): OpenCV's cascades and dlib's HOG.
+# Optional to build crisp (the tests print a SKIP line without them); the library layers' sanitizer
+# pass builds no examples and skips them.
+if ((!sanitize)); then packages+=(libopencv-dev opencv-data libdlib-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
