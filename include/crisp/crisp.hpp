@@ -9,6 +9,7 @@
 #include "crisp/data/data.hpp"
 #include "crisp/io/checkpoint.hpp"
 #include "crisp/io/safetensors.hpp"
+#include "crisp/io/tfjs_weights.hpp"
 #include "crisp/loss/loss.hpp"
 #include "crisp/metrics/parsing.hpp"
 #include "crisp/metrics/psnr_ssim.hpp"

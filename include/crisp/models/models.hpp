@@ -4,8 +4,11 @@
 
 #include "crisp/models/cyclegan.hpp"
 #include "crisp/models/dcgan_discriminator.hpp"
+#include "crisp/models/face_api_input.hpp"
+#include "crisp/models/face_recognition.hpp"
 #include "crisp/models/face_parsing.hpp"
 #include "crisp/models/image_pool.hpp"
 #include "crisp/models/semantic_deblur.hpp"
 #include "crisp/models/srn.hpp"
+#include "crisp/models/tiny_face_detector.hpp"
 #include "crisp/models/vgg16.hpp"
