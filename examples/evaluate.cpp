@@ -30,6 +30,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -97,6 +98,21 @@ struct Report {
   }
 };
 
+// OUT/name for writing; a file that cannot be opened is an error, not a silently missing result.
+std::ofstream open_out(const std::string& out, const std::string& name) {
+  const std::string path = (std::filesystem::path(out) / name).string();
+  std::ofstream f(path);
+  CRISP_CHECK(f.good(), crisp::IoError, kProgram, "cannot write '", path, "'");
+  return f;
+}
+
+void write_file(const std::string& out, const std::string& name, const std::string& text) {
+  std::ofstream f = open_out(out, name);
+  f << text;
+  f.close();
+  CRISP_CHECK(!f.fail(), crisp::IoError, kProgram, "writing '", (std::filesystem::path(out) / name).string(), "' failed");
+}
+
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -115,6 +131,7 @@ int run(const Args& a) {
               crisp::ValueError, kProgram,
               "expected --size >= 0, --kernels-per-size >= 1, --noise >= 0, --warmup >= 0 and --iou in (0, 1]");
   const crisp::Device device = ex::parse_device(a.device, kProgram);
+  CRISP_CHECK(!a.out.empty(), crisp::ValueError, kProgram, "expected a non-empty --out folder");
 
   // Detectors first: a missing library or cascade fails before any work.
   std::vector<std::pair<std::string, ev::DetectFn>> detectors;
@@ -207,6 +224,7 @@ int run(const Args& a) {
     }
   }
 
+  sem::fs::create_directories(a.out);
   Report rep;
   const std::vector<std::string> rows =
       restore ? std::vector<std::string>{"blurred input", method} : std::vector<std::string>{"blurred input"};
@@ -226,7 +244,7 @@ int run(const Args& a) {
   {
     std::vector<std::map<int64_t, Acc>> by(rows.size());
     std::vector<Acc> all(rows.size());
-    std::ofstream per(sem::fs::path(a.out) / "per_image.csv");
+    std::ofstream per = open_out(a.out, "per_image.csv");
     per << "image,kernel_size,psnr_blurred,ssim_blurred,psnr_restored,ssim_restored\n";
     for (const auto& it : items) {
       const Tensor<float>& s = faces[it.face].sharp;
@@ -257,7 +275,9 @@ int run(const Args& a) {
       rep.row("quality", rows[r], "all", "psnr", all[r].psnr / all[r].n, all[r].n);
       rep.row("quality", rows[r], "all", "ssim", all[r].ssim / all[r].n, all[r].n);
     }
-    rep.md << "\nThe sharp images are the reference (PSNR infinite, SSIM 1). scikit-image's definitions.\n\n";
+    rep.md << "| sharp |";  // the reference itself: the papers' tables give it a row
+    for (size_t k = 0; k <= by[0].size(); ++k) rep.md << " inf / 1.0000 |";
+    rep.md << "\n\nPSNR and SSIM against the sharp images (scikit-image's definitions).\n\n";
   }
 
   // ---- face detection (the second paper's Table 2; the first's Table 5 column) ----
@@ -271,7 +291,7 @@ int run(const Args& a) {
     std::cout << kProgram << ": face detection with";
     for (const auto& [name, fn] : detectors) std::cout << " " << name;
     std::cout << " (IoU >= " << a.iou << " with the true face box)\n";
-    std::ofstream per_det(sem::fs::path(a.out) / "per_detection.csv");
+    std::ofstream per_det = open_out(a.out, "per_detection.csv");
     per_det << "detector,image,kernel_size,images,faces_found,best_iou,detected\n";
     auto score = [&](const std::string& name, const ev::DetectFn& fn, const Tensor<float>& img, const ev::Face& f,
                      int64_t ks, const std::string& what) {
@@ -376,8 +396,8 @@ int run(const Args& a) {
     rep.row("time", method, a.device, "seconds_per_image", mean_s, static_cast<int64_t>(items.size()));
   }
 
-  std::ofstream(sem::fs::path(a.out) / "results.md") << rep.md.str();
-  std::ofstream(sem::fs::path(a.out) / "results.csv") << rep.csv.str();
+  write_file(a.out, "results.md", rep.md.str());
+  write_file(a.out, "results.csv", rep.csv.str());
   std::vector<Tensor<float>> eb, er, es;
   for (size_t i = 0; i < items.size() && eb.size() < 4; i += std::max<size_t>(1, kernels.size())) {
     eb.push_back(items[i].blurred), es.push_back(faces[items[i].face].sharp);

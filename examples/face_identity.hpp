@@ -32,11 +32,11 @@ namespace faceid_detail {
 inline std::string manifest(std::string dir, const std::string& name, const std::string& who, const std::string& what) {
   if (dir.empty())
     if (const char* env = std::getenv("CRISP_FACE_API_DIR")) dir = env;
-  CRISP_CHECK(!dir.empty(), ValueError, who, " ", what,
+  CRISP_CHECK(!dir.empty(), ValueError, who, what,
               ": needs face-api.js's weights: pass --face-api DIR (or set CRISP_FACE_API_DIR), the folder holding ",
               name, "-weights_manifest.json (tools/fetch_face_api.sh puts them in third_party/face-api/model)");
   const std::string path = (std::filesystem::path(dir) / (name + "-weights_manifest.json")).string();
-  CRISP_CHECK(std::filesystem::is_regular_file(path), IoError, who, " ", what, ": '", path,
+  CRISP_CHECK(std::filesystem::is_regular_file(path), IoError, who, what, ": '", path,
               "' does not exist (tools/fetch_face_api.sh fetches face-api.js's weights into third_party/face-api/model)");
   return path;
 }

@@ -24,5 +24,8 @@ if(CRISP_BUILD_TESTS)
                      $<TARGET_FILE_DIR:train_parsing> ${_sem_dir}/resume ${_sem_data})
     set_tests_properties(example_semantic_pipeline example_semantic_resume
                          PROPERTIES LABELS example ENVIRONMENT "OMP_NUM_THREADS=2" TIMEOUT 300)
+    # the pipeline test also runs evaluate's detectors (and face-api.js's nets when fetched) on
+    # the 32 real faces: room for a busy machine
+    set_tests_properties(example_semantic_pipeline PROPERTIES TIMEOUT 600)
   endif()
 endif()

@@ -104,7 +104,9 @@ run "$DEBLUR" --weights "$DIR/cg/G_B.safetensors" "$DIR/split/test/blurred" "$DI
 [ "$(png_names "$DIR/deblur_cg")" = "$(png_names "$DIR/split/test/blurred")" ] || fail "deblur with G_B: not one output per input"
 expect_error 1 "deblurring needs the blurred -> sharp one" "$DEBLUR" --weights "$DIR/cg/G_A.safetensors" \
   "$DIR/split/test/blurred" "$DIR/deblur_x"
-expect_error 1 "holds a PatchGANDiscriminator\|not a restoring model\|does not fit" "$EVALUATE" \
+expect_error 1 'has no "model" metadata to tell what it is' "$EVALUATE" \
+  --weights "$DIR/cg/checkpoints/step_0000004/D.safetensors" --pairs "$DIR/split/test"
+expect_error 1 "does not fit the model its metadata describes" "$EVALUATE" --model cyclegan \
   --weights "$DIR/cg/checkpoints/step_0000004/D.safetensors" --pairs "$DIR/split/test"
 mkdir -p "$DIR/badpairs/blurred" "$DIR/badpairs/sharp"
 cp "$DIR/split/test/blurred/"*.png "$DIR/badpairs/blurred/"

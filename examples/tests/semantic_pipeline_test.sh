@@ -144,7 +144,7 @@ if [[ -d "$shared/faces" ]]; then
   echo "semantic_pipeline_test: ran train_semantic_deblur and deblur on $shared/faces"
   # The papers' evaluations on real faces: detection (Haar, HOG), identity, time per image. Sharp
   # aligned faces at 128x128 must be found by the Haar cascade at a rate >= 0.8.
-  E=(--weights "$dir/shared_deblur/deblur.safetensors" --data "$shared/faces" --size 128 --kernel-sizes 13,27
+  E=(--weights "$dir/shared_deblur/deblur.safetensors" --data "$shared/faces" --size 128 --kernel-sizes 19
      --detect haar,hog --out "$dir/shared_eval")
   if [[ -n "$face_api" && -f "$face_api/face_recognition_model-weights_manifest.json" ]]; then
     E+=(--identity --face-api "$face_api")
@@ -166,6 +166,22 @@ if [[ -d "$shared/faces" ]]; then
     [[ -n "$rate" ]] || fail "results.csv lacks the Haar rate on sharp faces"
     awk -v r="$rate" 'BEGIN { exit !(r >= 0.8) }' || fail "Haar found sharp aligned 128x128 faces at a rate of $rate < 0.8"
     echo "semantic_pipeline_test: Haar cascade on sharp aligned faces at 128x128: success rate $rate (>= 0.8)"
+  fi
+  # Top-k recognition and the tiny detector: 4 identities, each folder a probe and a gallery image
+  # (the same photograph, so the sharp probe's nearest gallery face is its own: top-1 = 1).
+  if [[ " ${E[*]} " == *" --identity "* ]]; then
+    for f in $(ls "$shared/faces" | head -4); do
+      mkdir -p "$dir/ids/${f%.*}" && ln -sf "$shared/faces/$f" "$dir/ids/${f%.*}/a_probe.jpg" &&
+        ln -sf "$shared/faces/$f" "$dir/ids/${f%.*}/b_gallery.jpg"
+    done
+    run ids_eval evaluate --data "$dir/ids" --size 128 --kernel-sizes 13 --identity --face-api "$face_api" \
+        --detect haar,tiny --out "$dir/ids_eval"
+    grep -q "| images | identity distance to sharp | top-1 | top-3 | top-5 |" "$dir/ids_eval/results.md" ||
+      fail "no top-k table for one folder per identity: $(cat "$dir/ids_eval/results.md")"
+    grep -q '^identity,"sharp",recognition,top1,1,' "$dir/ids_eval/results.csv" ||
+      fail "the sharp probes should find their own gallery image first: $(grep recognition "$dir/ids_eval/results.csv")"
+    grep -q '^detection,"sharp",tiny,success_rate,' "$dir/ids_eval/results.csv" || fail "no tiny-detector rate"
+    echo "semantic_pipeline_test: top-k recognition and the tiny detector on 4 identities"
   fi
 else
   echo "semantic_pipeline_test: SKIP the real-data deblurring run: $shared/faces does not exist"
