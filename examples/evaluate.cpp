@@ -59,7 +59,7 @@ constexpr const char* kProgram = "evaluate";
 struct Args {
   std::string model = "auto", weights, parsing, data, pairs, out = "evaluation", kernel_sizes = "13,17,21,25",
               kernel_dir, name, device = "cpu", detect, cascade_dir, labels, face_api;
-  int64_t size = 128, kernels_per_size = 1, warmup = 2;
+  int64_t size = 128, kernels_per_size = 1, warmup = 2, tiny_size = 224;
   double noise = 0.01, iou = 0.3;
   uint64_t seed = 0;
   bool identity = false;
@@ -139,7 +139,9 @@ int run(const Args& a) {
   std::unique_ptr<ex::TinyFaceDetection> tiny;
   for (const auto& d : split_list(a.detect)) {
     if (d == "tiny") {
-      tiny = std::make_unique<ex::TinyFaceDetection>(a.face_api, device, kProgram);
+      CRISP_CHECK(a.tiny_size >= 32 && a.tiny_size % 32 == 0, crisp::ValueError, kProgram,
+                  "expected --tiny-size a multiple of 32, got ", a.tiny_size);
+      tiny = std::make_unique<ex::TinyFaceDetection>(a.face_api, device, kProgram, a.tiny_size);
       detectors.emplace_back(d, [&t = *tiny](const Tensor<float>& img) { return t(img); });
       continue;
     }
@@ -439,6 +441,10 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", a.warmup, "untimed restorations before the timed ones")->capture_default_str();
   app.add_option("--detect", a.detect,
                  "face detectors, comma-separated: haar, lbp (OpenCV), hog (dlib), tiny (face-api.js)");
+  app.add_option("--tiny-size", a.tiny_size,
+                 "input size of --detect tiny (a multiple of 32; face-api.js's default 416 misses faces that fill "
+                 "the image)")
+      ->capture_default_str();
   app.add_option("--cascade-dir", a.cascade_dir,
                  "folder with OpenCV's haarcascades/ and lbpcascades/ (default: opencv-data's)");
   app.add_option("--labels", a.labels,

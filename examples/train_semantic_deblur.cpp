@@ -150,6 +150,9 @@ int run(Args& a, CLI::App& app) {
     (*vgg)->eval();
     perceptual_record = "vgg16 pool2+pool5 (" + sem::fs::path(a.vgg).filename().string() + ")";
   } else if (!a.no_perceptual) {
+    CRISP_CHECK(a.crop >= 128, crisp::ValueError, kProgram,
+                "--perceptual faceid needs --crop >= 128 (the recognition net takes faces of at least 103 px), got ",
+                a.crop);
     faceid = std::make_unique<ex::FacePerceptualFeatures>(a.face_api, kProgram);
     perceptual_record = "faceid " + faceid->description();
   }

@@ -110,6 +110,7 @@ expect_error 1 "does not fit the model its metadata describes" "$EVALUATE" --mod
   --weights "$DIR/cg/checkpoints/step_0000004/D.safetensors" --pairs "$DIR/split/test"
 mkdir -p "$DIR/badpairs/blurred" "$DIR/badpairs/sharp"
 cp "$DIR/split/test/blurred/"*.png "$DIR/badpairs/blurred/"
+cp "$(ls "$DIR/split/test/sharp/"*.png | head -1)" "$DIR/badpairs/sharp/"  # one partner of the two
 expect_error 1 "has no sharp partner" "$EVALUATE" --pairs "$DIR/badpairs" --out "$DIR/x"
 
 # ---- --gan-loss log (the paper's eq. 1), one step, recorded in the generators' metadata

@@ -182,6 +182,14 @@ if [[ -d "$shared/faces" ]]; then
       fail "the sharp probes should find their own gallery image first: $(grep recognition "$dir/ids_eval/results.csv")"
     grep -q '^detection,"sharp",tiny,success_rate,' "$dir/ids_eval/results.csv" || fail "no tiny-detector rate"
     echo "semantic_pipeline_test: top-k recognition and the tiny detector on 4 identities"
+    # the perceptual loss on the recognition net's features: two steps, recorded in the metadata
+    run faceid_train train_semantic_deblur --data "$dir/ids/$(ls "$dir/ids" | head -1)" --no-semantics \
+        --perceptual faceid --face-api "$face_api" --size 128 --crop 128 --iters 2 --channels 4 --resblocks 1 --ndf 4 \
+        --batch-size 1 --kernel-min 5 --kernel-max 9 --out "$dir/faceid_train"
+    head -c 4096 "$dir/faceid_train/deblur.safetensors" | grep -aq '"perceptual":"faceid' ||
+      fail "the weights' metadata should record the faceid perceptual loss"
+    awk -F, 'NR > 1 && $7 <= 0 { bad = 1 } END { exit bad }' "$dir/faceid_train/log.csv" ||
+      fail "--perceptual faceid logged no perceptual loss: $(cat "$dir/faceid_train/log.csv")"
   fi
 else
   echo "semantic_pipeline_test: SKIP the real-data deblurring run: $shared/faces does not exist"
