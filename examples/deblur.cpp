@@ -1,9 +1,13 @@
-// deblur: restores blurred images with a trained model - the semantic face deblurring net
-// (train_semantic_deblur) or SRN (train_srn) - one image or a whole folder, into OUTDIR.
+// deblur: restores blurred images with any restoring model crisp's examples train - the semantic
+// face deblurring net (train_semantic_deblur), SRN (train_srn), CycleGAN's blurred -> sharp
+// generator (train_cyclegan's G_B) or the demo's DemoNet - one image or a whole folder, into OUTDIR.
 //
-// usage: deblur --model semantic --weights runs/deblur/deblur.safetensors [--parsing P] INPUT OUTDIR
-//        deblur --model srn --weights runs/srn/srn.safetensors INPUT OUTDIR
+// usage: deblur --weights runs/deblur/deblur.safetensors [--parsing P] INPUT OUTDIR
+//        deblur --weights runs/srn/srn.safetensors INPUT OUTDIR
+//        deblur --weights runs/cyclegan/G_B.safetensors --device cuda INPUT OUTDIR
 //
+// The model's kind is read from the weights' metadata (restorer.hpp); --model semantic | srn |
+// cyclegan | demo names it for a file without metadata.
 // INPUT is an image or a folder of images (jpg, png, ...); OUTDIR/<stem>.png is the restored image
 // and, for the semantic model, OUTDIR/<stem>_parsing.png the parser's classes in colour (Helen's
 // 11: background black, skin tan, hair brown, brows, eyes, nose, lips, mouth saturated).
@@ -16,6 +20,7 @@
 #include <iostream>
 
 #include "common/cli.hpp"
+#include "restorer.hpp"
 #include "semantic_common.hpp"
 
 namespace {
@@ -28,7 +33,7 @@ using crisp::Tensor;
 constexpr const char* kProgram = "deblur";
 
 struct Args {
-  std::string model = "semantic", weights, parsing, input, outdir;
+  std::string model = "auto", device = "cpu", weights, parsing, input, outdir;
   int64_t size = 0;
 };
 
@@ -43,9 +48,9 @@ int run(const Args& a) {
                 "' is neither an image nor a folder");
     files = {a.input};
   }
-  sem::Restorer restore(a.model, a.weights, a.parsing, kProgram);
+  ex::Restorer restore(a.model, a.weights, a.parsing, kProgram, ex::parse_device(a.device, kProgram));
   sem::fs::create_directories(a.outdir);
-  std::cout << kProgram << ": " << a.model << " model from " << a.weights << (restore.has_parser() ? " with its parser" : "")
+  std::cout << kProgram << ": " << restore.description() << " from " << a.weights << (restore.has_parser() ? " with its parser" : "")
             << ", " << files.size() << " image(s) -> " << a.outdir << "\n";
   for (const auto& f : files) {
     Tensor<float> img = data::load_image(f, data::ImageMode::RGB);
@@ -69,9 +74,13 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"deblur: restore blurred images with a trained semantic face deblurring net or SRN"};
+  CLI::App app{"deblur: restore blurred images with a trained semantic net, SRN, CycleGAN generator or demo net"};
   Args a;
-  app.add_option("--model", a.model, "semantic (train_semantic_deblur) or srn (train_srn)")->capture_default_str();
+  app.add_option("--model", a.model,
+                 "auto (from the weights' metadata), semantic (train_semantic_deblur), srn (train_srn), cyclegan "
+                 "(train_cyclegan's G_B) or demo")
+      ->capture_default_str();
+  app.add_option("--device", a.device, "cpu or cuda[:N]")->capture_default_str();
   app.add_option("--weights", a.weights, "the model's weights (.safetensors)")->required();
   app.add_option("--parsing", a.parsing, "parsing weights for the semantic model (default: the ones it was trained with)");
   app.add_option("--size", a.size, "resize every input to size x size first (0: keep)")->capture_default_str();

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Smoke test of the demo (CTest example_demo): bash demo_test.sh DEMO SYNTH_BLUR SCRATCH_DIR SHARED_DATA
+# Smoke test of the demo (CTest example_demo): bash demo_test.sh DEMO SYNTH_BLUR SCRATCH_DIR SHARED_DATA [DEBLUR]
 #  1. a few steps on images the test makes itself (synth_blur --make-demo-input), checking every output;
 #  2. the same on ../shared/data/faces when that folder exists (skipped with a message otherwise);
 #  3. clear errors for a missing folder, an empty folder and --device cuda on a CPU-only build;
 #  4. Ctrl-C: SIGINT after the first checkpoint -> checkpoint written, exit 130, then --resume
 #     finishes the run with one uninterrupted log.
 set -euo pipefail
-demo="$1" synth="$2" dir="$3" shared="$4"
+demo="$1" synth="$2" dir="$3" shared="$4" deblur="${5:-}"
 rm -rf "$dir"
 mkdir -p "$dir"
 
@@ -28,6 +28,14 @@ done
 [[ "$(head -1 "$dir/run/log.csv")" == "step,time_s,l1,psnr_gain_db,lr" ]] || fail "log.csv header: $(head -1 "$dir/run/log.csv")"
 [[ "$(wc -l < "$dir/run/log.csv")" -eq 5 ]] || fail "log.csv should have 4 rows: $(cat "$dir/run/log.csv")"
 grep -q "PSNR" "$dir/run.txt" || fail "no PSNR line in the output"
+head -c 4096 "$dir/run/demo_net.safetensors" | grep -aq '"model":"DemoNet"' ||
+  fail "demo_net.safetensors lacks the metadata deblur / evaluate rebuild the net from"
+if [[ -n "$deblur" ]]; then  # deblur recognises the demo's net from that metadata
+  "$deblur" --weights "$dir/run/demo_net.safetensors" "$dir/in" "$dir/restored" > "$dir/deblur.txt" 2>&1 ||
+    { cat "$dir/deblur.txt"; fail "deblur with the demo's weights"; }
+  grep -q "DemoNet (8 channels, 1 blocks)" "$dir/deblur.txt" || fail "deblur did not rebuild the DemoNet: $(cat "$dir/deblur.txt")"
+  [[ "$(ls "$dir/restored" | wc -l)" -eq "$(ls "$dir/in" | wc -l)" ]] || fail "deblur: not one output per input"
+fi
 
 # 2. the shared faces, when present
 if [[ -d "$shared/faces" ]]; then

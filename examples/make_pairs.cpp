@@ -8,6 +8,9 @@
 // Output, in the layout crisp::data::PairedFolderDataset (and train_srn --data) reads:
 //   OUT/sharp/<stem>.png     the input as the generator saw it (after --size)
 //   OUT/blurred/<stem>.png   the generator's output, same size, same name
+// With --test-fraction F (the second paper's 80/20 split: 0.2) the same layout twice, OUT/train/
+// and OUT/test/ (a seeded shuffle, --seed, sends round(F * N) images to test), and OUT/split.csv;
+// train_srn --data OUT/train trains, evaluate --pairs OUT/test scores (Table 1).
 // Each image: shorter side resized to --size and the centre square kept (0: the image as it is),
 // mapped to [-1, 1], reflect-padded to a multiple of 4 (the generator's two stride-2 convs) and
 // cropped back after, mapped to [0, 1] and written as PNG. The generator's options come from the
@@ -21,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -42,6 +46,8 @@ struct Args {
   std::string generator, input, out = "pairs";
   int64_t size = 256, ngf = 64, n_blocks = 9;
   bool overwrite = false;
+  double test_fraction = 0;
+  uint64_t seed = 0;
 };
 
 int64_t meta_int(const std::map<std::string, std::string>& meta, const std::string& key, int64_t fallback,
@@ -124,26 +130,61 @@ int run(const Args& a) {
   data::images_by_stem(files, std::string(kProgram) + " --input");  // a.png and a.jpg would collide
   CRISP_CHECK(a.size >= 0, crisp::ValueError, kProgram, "expected --size >= 0 (0: keep the image size), got ", a.size);
   CRISP_CHECK(!a.out.empty(), crisp::ValueError, kProgram, "expected a non-empty --out folder");
+  CRISP_CHECK(a.test_fraction >= 0 && a.test_fraction < 1, crisp::ValueError, kProgram,
+              "expected --test-fraction in [0, 1), got ", a.test_fraction);
+  // --test-fraction: a seeded shuffle puts round(F * N) images (at least one when F > 0) in
+  // OUT/test and the rest in OUT/train, each in the paired layout.
+  std::vector<bool> is_test(files.size(), false);
+  int64_t n_test = 0;
+  if (a.test_fraction > 0) {
+    CRISP_CHECK(files.size() >= 2, crisp::IoError, kProgram, "--test-fraction needs at least 2 images in '", a.input,
+                "', got ", files.size());
+    n_test = std::clamp<int64_t>(std::llround(a.test_fraction * static_cast<double>(files.size())), 1,
+                                 static_cast<int64_t>(files.size()) - 1);
+    std::vector<size_t> order(files.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    crisp::Generator gen(data::sample_seed(a.seed, 9, 0));
+    for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[gen.uniform_int(i)]);  // Fisher-Yates
+    for (int64_t i = 0; i < n_test; ++i) is_test[order[static_cast<size_t>(i)]] = true;
+  }
   models::ResnetGenerator g = load_generator(a);
-  const fs::path sharp_dir = fs::path(a.out) / "sharp", blurred_dir = fs::path(a.out) / "blurred";
-  for (const auto& d : {sharp_dir, blurred_dir}) {
-    if (!a.overwrite && fs::is_directory(d) && !fs::is_empty(d))
-      throw crisp::IoError(std::string(kProgram) + ": '" + d.string() +
-                           "' already holds files; pass --overwrite to replace them, or choose another --out");
-    fs::create_directories(d);
+  const std::vector<fs::path> roots =
+      a.test_fraction > 0 ? std::vector<fs::path>{fs::path(a.out) / "train", fs::path(a.out) / "test"}
+                          : std::vector<fs::path>{fs::path(a.out)};
+  for (const auto& r : roots)
+    for (const auto& d : {r / "sharp", r / "blurred"}) {
+      if (!a.overwrite && fs::is_directory(d) && !fs::is_empty(d))
+        throw crisp::IoError(std::string(kProgram) + ": '" + d.string() +
+                             "' already holds files; pass --overwrite to replace them, or choose another --out");
+      fs::create_directories(d);
+    }
+  std::ofstream split;
+  if (a.test_fraction > 0) {
+    split.open(fs::path(a.out) / "split.csv");
+    split << "image,split\n";
   }
   crisp::train::ProgressBar bar(static_cast<int64_t>(files.size()), {kProgram, "img"});
-  for (const auto& f : files) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
     const Tensor<float> sharp = square(data::load_image(f, data::ImageMode::RGB), a.size);
     const Tensor<float> blurred = blur_with(g, sharp);
     const std::string name = data::file_stem(f) + ".png";
-    data::save_image(sharp, (sharp_dir / name).string());
-    data::save_image(blurred, (blurred_dir / name).string());
+    const fs::path& root = roots[is_test[i] ? 1 : 0];
+    data::save_image(sharp, (root / "sharp" / name).string());
+    data::save_image(blurred, (root / "blurred" / name).string());
+    if (split.is_open()) split << data::file_name(f) << "," << (is_test[i] ? "test" : "train") << "\n";
     bar.update();
   }
   bar.finish();
-  std::cout << kProgram << ": wrote " << files.size() << " pairs to " << blurred_dir.string() << " and "
-            << sharp_dir.string() << " (train on them with: train_srn --data " << a.out << ")\n";
+  if (a.test_fraction > 0) {
+    std::cout << kProgram << ": wrote " << files.size() - static_cast<size_t>(n_test) << " training pairs to "
+              << roots[0].string() << " and " << n_test << " test pairs to " << roots[1].string()
+              << " (split.csv lists which; train with: train_srn --data " << roots[0].string()
+              << ", score with: evaluate --weights W --pairs " << roots[1].string() << ")\n";
+  } else {
+    std::cout << kProgram << ": wrote " << files.size() << " pairs to " << (roots[0] / "blurred").string() << " and "
+              << (roots[0] / "sharp").string() << " (train on them with: train_srn --data " << a.out << ")\n";
+  }
   return 0;
 }
 
@@ -160,6 +201,10 @@ int main(int argc, char** argv) {
   app.add_option("--ngf", a.ngf, "generator width, for files without metadata")->capture_default_str();
   app.add_option("--n-blocks", a.n_blocks, "generator blocks, for files without metadata")->capture_default_str();
   app.add_flag("--overwrite", a.overwrite, "replace the files of an earlier run in OUT");
+  app.add_option("--test-fraction", a.test_fraction,
+                 "hold this fraction of the images out: OUT/train and OUT/test (the paper's 80/20: 0.2)")
+      ->capture_default_str();
+  app.add_option("--seed", a.seed, "seed of the --test-fraction shuffle")->capture_default_str();
   CRISP_CLI_PARSE(app, argc, argv);
   return ex::run_main(kProgram, [&] { return run(a); });
 }

@@ -1,6 +1,6 @@
 // What the semantic face deblurring programs (train_parsing, train_semantic_deblur, deblur,
 // evaluate) share: face loading and blurring, weights files that carry their model's shape, the
-// frozen parser, batched inference and the parsing-map colours.
+// frozen parser, batched inference and the parsing-map colours (restorer.hpp: any trained model).
 #pragma once
 
 // Weights files: OUT/parsing.safetensors and OUT/deblur.safetensors are plain state_dicts whose
@@ -186,91 +186,6 @@ inline Tensor<float> restore_semantic(models::SemanticDeblurNet& net, models::Fa
   if (probs_out && !probs.empty()) *probs_out = cat(probs, 0);
   return cat(out, 0);
 }
-
-// ---- any trained model, for deblur and evaluate -----------------------------------------
-
-// A trained model behind one call: [N, 3, H, W] blurred in [0, 1] -> restored, clamped to [0, 1].
-// Inputs of any size: they are replicate-padded to the size the models need and the output is
-// cropped back. model "semantic": SemanticDeblurNet (+ its FaceParsingNet when the net uses
-// semantics; `parsing` "" = the path recorded in the weights' metadata); "srn": models::SRN with
-// the options of train_srn's metadata (gray SRNs restore each RGB channel on its own).
-class Restorer {
- public:
-  Restorer(const std::string& model, const std::string& weights, std::string parsing, const std::string& who)
-      : model_(model) {
-    if (model == "semantic") {
-      net_ = std::make_unique<models::SemanticDeblurNet>(load_deblur_net(weights, who));
-      if (parsing.empty()) {
-        const Meta m = io::load_safetensors_metadata(weights);
-        if (auto it = m.find("parsing"); it != m.end()) parsing = it->second;
-      }
-      if ((*net_)->options.semantics()) {
-        CRISP_CHECK(!parsing.empty(), ValueError, who, "the semantic model '", weights,
-                    "' needs --parsing weights.safetensors (its metadata names none)");
-        parser_ = std::make_unique<models::FaceParsingNet>(load_parser(parsing, who));
-      }
-      multiple_ = parser_ ? 32 : 2;
-    } else if (model == "srn") {
-      CRISP_CHECK(fs::exists(weights), IoError, who, "SRN weights '", weights, "' do not exist (train them with train_srn)");
-      const Meta m = io::load_safetensors_metadata(weights);
-      check_model_meta(m, "SRN", weights, who);
-      models::SRNOptions o;
-      o.channels(meta_int(m, "channels", 3)).scales(meta_int(m, "scales", 3));
-      o.base_channels(meta_int(m, "base_channels", 32)).num_resblocks(meta_int(m, "num_resblocks", 3));
-      o.kernel_size(meta_int(m, "kernel_size", 5));
-      if (auto it = m.find("scale_factor"); it != m.end()) o.scale_factor(std::stod(it->second));
-      CRISP_CHECK(o.channels() == 1 || o.channels() == 3, ValueError, who, "expected an SRN of 1 or 3 channels, '",
-                  weights, "' has ", o.channels());
-      srn_ = std::make_unique<models::SRN>(o);
-      (*srn_)->load_state_dict(io::load_safetensors(weights));
-      (*srn_)->eval();
-      multiple_ = int64_t{4} << (o.scales() - 1);
-    } else {
-      throw ValueError(who + ": expected --model semantic or srn, got '" + model + "'");
-    }
-  }
-
-  bool has_parser() const { return parser_ != nullptr; }
-
-  // Restores `blurred` one image at a time (memory); `labels` (when given and the model has a
-  // parser) receives the parser's classes [N, H, W].
-  Tensor<float> operator()(const Tensor<float>& blurred, Tensor<int64_t>* labels = nullptr) {
-    NoGradGuard no_grad;
-    std::vector<Tensor<float>> out;
-    std::vector<Tensor<int64_t>> labs;
-    const int64_t H = blurred.size(2), W = blurred.size(3);
-    const int64_t ph = (multiple_ - H % multiple_) % multiple_, pw = (multiple_ - W % multiple_) % multiple_;
-    for (int64_t i = 0; i < blurred.size(0); ++i) {
-      Tensor<float> b = blurred.slice(0, i, i + 1).contiguous();
-      if (ph || pw) b = pad(b, {pw / 2, pw - pw / 2, ph / 2, ph - ph / 2}, PadMode::Replicate);
-      Tensor<float> r;
-      if (net_) {
-        Tensor<float> p;
-        if (parser_) {
-          p = (*parser_)->probabilities(b);
-          if (labels) labs.push_back(argmax(p, 1).slice(1, ph / 2, ph / 2 + H).slice(2, pw / 2, pw / 2 + W).contiguous());
-        }
-        r = (*net_)->forward(b, (*net_)->options.semantics() ? p : Tensor<float>{}).scale2;
-      } else if ((*srn_)->options.channels() == 3) {
-        r = (*srn_)->forward(b).back();
-      } else {
-        std::vector<Tensor<float>> planes;
-        for (int64_t c = 0; c < 3; ++c) planes.push_back((*srn_)->forward(b.slice(1, c, c + 1).contiguous()).back());
-        r = cat(planes, 1);
-      }
-      out.push_back(clamp<float>(r.slice(2, ph / 2, ph / 2 + H).slice(3, pw / 2, pw / 2 + W), 0.f, 1.f).contiguous());
-    }
-    if (labels && !labs.empty()) *labels = cat(labs, 0);
-    return cat(out, 0);
-  }
-
- private:
-  std::string model_;
-  std::unique_ptr<models::SemanticDeblurNet> net_;
-  std::unique_ptr<models::FaceParsingNet> parser_;
-  std::unique_ptr<models::SRN> srn_;
-  int64_t multiple_ = 1;
-};
 
 // ---- parsing maps -----------------------------------------------------------------------
 

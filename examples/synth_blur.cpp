@@ -1,6 +1,7 @@
 // synth_blur: builds a motion-blur kernel bank and a paired blurred/sharp dataset from a folder of
 // sharp images (the semantic face deblurring paper's synthesis: random camera-shake kernels of
-// 13x13 to 27x27, Gaussian noise of sigma 0.01), and a PNG contact sheet to eyeball the result.
+// 13x13 to 27x27 whose paths span the kernel, Gaussian noise of sigma 0.01), and a PNG contact
+// sheet to eyeball the result.
 //
 // usage: synth_blur --input DIR --output DIR [--kernels N] [--sizes 13,15,...,27] [--crop 128]
 //                   [--seed S] [--noise 0.01] [--per-image K]
@@ -99,12 +100,17 @@ int run(const Args& a) {
 
   // 1. The kernel bank.
   crisp::Generator kgen(crisp::data::sample_seed(a.seed, 0, 0));
+  // fill: the trajectory is scaled to span the kernel, so a "13-27 px" kernel blurs 13-27 px, as
+  // in the trainers' banks (examples/semantic_common.hpp kernel_bank, demo); unfilled paths
+  // cover about a third of their kernel.
+  data::MotionBlurOptions mo;
+  mo.fill = true;
   data::KernelBank bank;
   {
     train::ProgressBar bar(static_cast<int64_t>(a.sizes.size()) * a.kernels_per_size, {"kernels", "kernel"});
     for (int64_t s : a.sizes)
       for (int64_t i = 0; i < a.kernels_per_size; ++i) {
-        bank.push_back(data::motion_blur_kernel(s, kgen));
+        bank.push_back(data::motion_blur_kernel(s, kgen, mo));
         bar.update();
       }
   }

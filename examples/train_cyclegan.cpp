@@ -7,7 +7,8 @@
 //        train_cyclegan --help
 //
 // Recipe (the official defaults, REFERENCE.md "CycleGAN"): ResnetGenerator 9 blocks and 70x70
-// PatchGAN, ngf = ndf = 64, InstanceNorm, init N(0, 0.02); least-squares GAN (MSE to 1 / 0);
+// PatchGAN, ngf = ndf = 64, InstanceNorm, init N(0, 0.02); least-squares GAN (MSE to 1 / 0;
+// --gan-loss log: the log loss of the CycleGAN -> SRN paper's eq. 1, BCE on the PatchGAN logits);
 // lambda_A = lambda_B = 10, identity 0.5 (x lambda); an ImagePool of 50 fakes per
 // discriminator; Adam 2e-4, betas (0.5, 0.999), one optimiser for both generators and one for
 // both discriminators; batch 1; images resized to 286 x 286, random 256 crop, random flip, in
@@ -69,6 +70,7 @@ struct Args {
   int64_t pool_size = 50;
   int64_t n_epochs = 100, n_epochs_decay = 100, iters_decay = -1;
   int64_t workers = 2;
+  std::string gan_loss = "lsgan";
 };
 
 // ---- the networks --------------------------------------------------------------------------
@@ -86,7 +88,7 @@ class NetPairImpl : public nn::Module {
 
 // The metadata make_pairs and deblur read to rebuild a generator.
 std::map<std::string, std::string> generator_metadata(const models::ResnetGeneratorOptions& o,
-                                                      const std::string& direction) {
+                                                      const std::string& direction, const std::string& gan_loss) {
   return {{"model", "ResnetGenerator"},
           {"input_nc", std::to_string(o.input_nc())},
           {"output_nc", std::to_string(o.output_nc())},
@@ -96,6 +98,7 @@ std::map<std::string, std::string> generator_metadata(const models::ResnetGenera
           {"use_dropout", o.use_dropout() ? "true" : "false"},
           {"direction", direction},
           {"range", "[-1,1]"},
+          {"gan_loss", gan_loss},
           {"program", kProgram}};
 }
 
@@ -139,6 +142,9 @@ void check_args(const Args& a) {
               "expected non-negative --lambda-A, --lambda-B and --lambda-identity");
   CRISP_CHECK(a.pool_size >= 0 && a.workers >= 0, crisp::ValueError, kProgram,
               "expected --pool-size >= 0 and --workers >= 0, got ", a.pool_size, " and ", a.workers);
+  CRISP_CHECK(a.gan_loss == "lsgan" || a.gan_loss == "log", crisp::ValueError, kProgram,
+              "expected --gan-loss lsgan (least squares, the official default) or log (the paper's eq. 1), got '",
+              a.gan_loss, "'");
   CRISP_CHECK(a.n_epochs >= 0 && a.n_epochs_decay >= 0 && a.n_epochs + a.n_epochs_decay >= 1, crisp::ValueError,
               kProgram, "expected --n-epochs, --n-epochs-decay >= 0 with a positive sum, got ", a.n_epochs, " and ",
               a.n_epochs_decay);
@@ -184,7 +190,8 @@ int run(Args a, bool iters_given, const CLI::App& app) {
   for (const auto& p : G_A->parameters()) ng += p.numel();
   for (const auto& p : D_A->parameters()) nd += p.numel();
   std::cout << kProgram << ": each generator " << ng << " parameters (ngf " << a.ngf << ", " << a.n_blocks
-            << " blocks), each discriminator " << nd << " (ndf " << a.ndf << ", " << a.n_layers << " layers)\n";
+            << " blocks), each discriminator " << nd << " (ndf " << a.ndf << ", " << a.n_layers << " layers); GAN loss "
+            << (a.gan_loss == "log" ? "log (BCE, the paper's eq. 1)" : "least squares (lsgan)") << "\n";
 
   using crisp::optim::Adam;
   using crisp::optim::AdamOptions;
@@ -209,8 +216,11 @@ int run(Args a, bool iters_given, const CLI::App& app) {
   const bool identity = a.lambda_identity > 0;
   const auto lam_a = static_cast<float>(a.lambda_a), lam_b = static_cast<float>(a.lambda_b);
   const auto lam_idt = static_cast<float>(a.lambda_identity);
-  using crisp::loss::gan_discriminator_loss;
-  using crisp::loss::gan_generator_loss;
+  const crisp::loss::GanMode gan_mode = a.gan_loss == "log" ? crisp::loss::GanMode::Vanilla : crisp::loss::GanMode::LeastSquares;
+  auto gan_generator_loss = [gan_mode](const Tensor<float>& fake) { return crisp::loss::gan_generator_loss(fake, gan_mode); };
+  auto gan_discriminator_loss = [gan_mode](const Tensor<float>& real, const Tensor<float>& fake) {
+    return crisp::loss::gan_discriminator_loss(real, fake, gan_mode);
+  };
   using crisp::loss::l1;
   while (loop.next()) {
     auto batch = loader.next();
@@ -257,8 +267,8 @@ int run(Args a, bool iters_given, const CLI::App& app) {
   }
   const std::string pa = loop.path("G_A.safetensors"), pb = loop.path("G_B.safetensors");
   if (ex::dist().is_main()) {  // under mpirun rank 0 writes
-    crisp::io::save_safetensors(pa, G_A->state_dict(), generator_metadata(gopt, "A->B (sharp->blurred)"));
-    crisp::io::save_safetensors(pb, G_B->state_dict(), generator_metadata(gopt, "B->A (blurred->sharp)"));
+    crisp::io::save_safetensors(pa, G_A->state_dict(), generator_metadata(gopt, "A->B (sharp->blurred)", a.gan_loss));
+    crisp::io::save_safetensors(pb, G_B->state_dict(), generator_metadata(gopt, "B->A (blurred->sharp)", a.gan_loss));
   }
   const int code = loop.finish();
   std::cout << kProgram << ": wrote " << pa << " (sharp -> blurred, for make_pairs) and " << pb << "\n";
@@ -300,6 +310,9 @@ int main(int argc, char** argv) {
   app.add_option("--lambda-identity", a.lambda_identity, "identity loss weight, times lambda (0: off)")
       ->capture_default_str();
   app.add_option("--beta1", a.beta1, "Adam beta1")->capture_default_str();
+  app.add_option("--gan-loss", a.gan_loss,
+                 "lsgan (least squares, the official default) or log (BCE on the logits: the paper's eq. 1)")
+      ->capture_default_str();
   app.add_option("--pool-size", a.pool_size, "fakes kept per discriminator's image pool (0: none)")
       ->capture_default_str();
   app.add_option("--workers", a.workers, "data loading threads (0: load on the training thread)")

@@ -8,19 +8,25 @@
 // Data: DIR/images/<stem>.jpg|png + DIR/labels/<stem>.png, CelebAMask-HQ ids (default, mapped to
 // Helen's 11 classes by crisp::data) or Helen ids (--format helen). Images and labels are resized
 // to --size, then training takes random --crop windows, mirrored with probability 1/2 (left/right
-// classes swapped); validation takes the central window. The last --val images are held out.
+// classes swapped) and warped by a random affine transform (the paper's augmentation: rotation
+// +-15 degrees, scale 0.9-1.1, shift 5% by default; --no-affine turns it off); validation takes
+// the central window. The last --val images are held out. --evaluate-only W scores the weights W
+// on that split (the F-score table) without training.
 // Loss: cross entropy, optionally class-balanced (--balance p: class c weighs freq_c^-p, mean 1 -
 // a small data set hardly ever shows the eyes, and the deblurring net's structural masks need them).
 // Outputs in --out: parsing.safetensors (state_dict + shape metadata, what train_semantic_deblur
 // --parsing and deblur --parsing read), log.csv, eval.csv (validation F-scores during training),
-// fscores.csv / fscores.md (the final per-class table), samples/ (image | predicted | labels).
+// fscores.csv / fscores.md (the final per-class table with the mean over classes), samples/
+// (image | predicted | labels).
 // The paper trains with lr 5e-6 on Helen's 2,000 faces; this program's default (Adam 1e-3) is for
 // minutes of training on a few faces.
 #include <crisp/crisp.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "common/train_loop.hpp"
 #include "semantic_common.hpp"
@@ -40,8 +46,10 @@ struct Args {
   std::string format = "celebamask", init, make_demo_data;
   int64_t size = 160, crop = 128, val = 2, base_channels = 16, eval_every = 0;
   double balance = 0.5, noise = 0.01, minutes = 0;
-  bool finetune_blurred = false;
+  bool finetune_blurred = false, no_affine = false;
   int64_t kernel_min = 13, kernel_max = 27;
+  double affine_degrees = 15, affine_translate = 0.05, affine_scale_min = 0.9, affine_scale_max = 1.1;
+  std::string evaluate_only;
 };
 
 // The rows of the F-score table: Helen's classes and the paper's groups.
@@ -74,6 +82,52 @@ Tensor<int64_t> predict(crisp::models::FaceParsingNet& net, const Tensor<float>&
     out.push_back(crisp::argmax(net(images.slice(0, i, std::min(images.size(0), i + 4)).contiguous()), 1));
   net->train();
   return crisp::cat(out, 0);
+}
+
+// The per-class F-score table of `net` on a validation batch: OUT/fscores.csv, OUT/fscores.md (a
+// row per Helen class, the paper's groups, and the mean over the classes - each of precision,
+// recall, F and IoU averaged over the classes that occur in the labels or the predictions) and
+// OUT/validation.png (image | predicted | labels); printed too.
+void write_fscores(crisp::models::FaceParsingNet& net, const Tensor<float>& images, const Tensor<int64_t>& labels,
+                   const std::string& out, bool blurred) {
+  crisp::metrics::ConfusionMatrix cm(11);
+  const Tensor<int64_t> pred = predict(net, images);
+  cm.update(pred, labels);
+  sem::fs::create_directories(out);
+  std::ofstream csv(sem::fs::path(out) / "fscores.csv"), md(sem::fs::path(out) / "fscores.md");
+  csv << "class,precision,recall,f_score,iou\n";
+  md << "| class | precision | recall | F-score | IoU |\n| --- | ---: | ---: | ---: | ---: |\n";
+  std::printf("\nvalidation (%lld faces, %lldx%lld%s):\n  %-22s %9s %9s %9s %9s\n", static_cast<long long>(images.size(0)),
+              static_cast<long long>(images.size(2)), static_cast<long long>(images.size(3)), blurred ? ", blurred" : "",
+              "class", "precision", "recall", "F", "IoU");
+  auto row = [&](const std::string& name, double p, double rc, double f, double iou) {
+    std::printf("  %-22s %9.4f %9.4f %9.4f %9.4f\n", name.c_str(), p, rc, f, iou);
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "%.4f,%.4f,%.4f,%.4f", p, rc, f, iou);
+    csv << name << "," << buf << "\n";
+    std::snprintf(buf, sizeof buf, "| %s | %.4f | %.4f | %.4f | %.4f |", name.c_str(), p, rc, f, iou);
+    md << buf << "\n";
+  };
+  double mp = 0, mr = 0, mf = 0, mi = 0;
+  int64_t present = 0;
+  for (const auto& r : table_rows()) {
+    const double p = cm.precision(r.classes), rc = cm.recall(r.classes), f = cm.f_score(r.classes), iou = cm.iou(r.classes);
+    row(r.name, p, rc, f, iou);
+    if (r.classes.size() == 1 && !std::isnan(iou)) {  // a class that occurs (in labels or predictions)
+      mp += std::isnan(p) ? 0 : p, mr += std::isnan(rc) ? 0 : rc, mf += std::isnan(f) ? 0 : f, mi += iou;
+      ++present;
+    }
+  }
+  const double k = present > 0 ? 1.0 / static_cast<double>(present) : std::nan("");
+  row("mean over " + std::to_string(present) + " classes", mp * k, mr * k, mf * k, mi * k);
+  std::printf("  mean IoU %.4f, pixel accuracy %.4f\n", cm.mean_iou(), cm.pixel_accuracy());
+  md << "\nmean IoU " << cm.mean_iou() << ", pixel accuracy " << cm.pixel_accuracy()
+     << "; the mean row averages the classes that occur (a class never labelled nor predicted has no score; one "
+        "labelled but never predicted counts 0)\n";
+  ex::save_sample_grid((sem::fs::path(out) / "validation.png").string(),
+                       {images, sem::label_colors_batch(pred), sem::label_colors_batch(labels)}, 4);
+  std::cout << "wrote " << (sem::fs::path(out) / "fscores.md").string() << ", "
+            << (sem::fs::path(out) / "validation.png").string() << "\n";
 }
 
 // --make-demo-data DIR: N cartoon faces with Helen label maps (DIR/images, DIR/labels), for the
@@ -219,12 +273,30 @@ int run(Args& a, CLI::App& app) {
     val_images = data::stack(vi, kProgram);
     val_labels = data::stack(vl, kProgram);
   }
+  if (!a.evaluate_only.empty()) {
+    CRISP_CHECK(val_images.defined(), crisp::ValueError, kProgram, "--evaluate-only needs a validation split (--val N >= 1)");
+    auto net = sem::load_parser(a.evaluate_only, kProgram);
+    std::cout << kProgram << ": evaluating " << a.evaluate_only << " (no training)\n";
+    write_fscores(net, val_images, val_labels, a.train.out, a.finetune_blurred);
+    return 0;
+  }
   auto evaluate = [&](crisp::models::FaceParsingNet& net) {
     crisp::metrics::ConfusionMatrix cm(11);
     if (val_images.defined()) cm.update(predict(net, val_images), val_labels);
     return cm;
   };
 
+  // The paper's "data augmentation using affine transformations": rotation, scale and shift, the
+  // same warp of image and labels (outside the source: black, background).
+  data::RandomAffineOptions affine;
+  affine.degrees = a.affine_degrees;
+  affine.translate = {a.affine_translate, a.affine_translate};
+  affine.scale = {a.affine_scale_min, a.affine_scale_max};
+  CRISP_CHECK(a.affine_degrees >= 0 && a.affine_translate >= 0 && a.affine_translate <= 1 && a.affine_scale_min > 0 &&
+                  a.affine_scale_min <= a.affine_scale_max,
+              crisp::ValueError, kProgram,
+              "expected --affine-degrees >= 0, --affine-translate in [0, 1] and 0 < --affine-scale-min <= "
+              "--affine-scale-max");
   Generator init(a.train.seed);
   crisp::models::FaceParsingNetOptions mo;
   mo.base_channels(a.base_channels);
@@ -260,6 +332,7 @@ int run(Args& a, CLI::App& app) {
       Tensor<float> img = s.image;
       Tensor<int64_t> lab = s.labels;
       if (g.uniform() < 0.5) img = data::hflip(img), lab = data::hflip_helen_labels(lab);
+      if (!a.no_affine) std::tie(img, lab) = data::random_affine(img, lab, affine, g);  // the paper's augmentation
       if (a.finetune_blurred) {
         data::DegradeOptions d;
         d.noise_sigma = a.noise;
@@ -299,32 +372,8 @@ int run(Args& a, CLI::App& app) {
   if (capped) std::cout << kProgram << ": --minutes " << a.minutes << " reached at step " << loop.step() << "\n";
 
   // ---- the per-class F-score table on the validation split ---------------------------------
-  if (val_images.defined() && ex::dist().is_main()) {  // under mpirun: rank 0 scores and writes
-    const auto cm = evaluate(net);
-    std::ofstream csv(loop.path("fscores.csv")), md(loop.path("fscores.md"));
-    csv << "class,precision,recall,f_score,iou\n";
-    md << "| class | precision | recall | F-score | IoU |\n| --- | ---: | ---: | ---: | ---: |\n";
-    std::printf("\nvalidation (%zu faces, %lldx%lld%s):\n  %-16s %9s %9s %9s %9s\n", val.size(),
-                static_cast<long long>(a.crop), static_cast<long long>(a.crop),
-                a.finetune_blurred ? ", blurred" : "", "class", "precision", "recall", "F", "IoU");
-    for (const auto& r : table_rows()) {
-      const double p = cm.precision(r.classes), rc = cm.recall(r.classes), f = cm.f_score(r.classes),
-                   iou = cm.iou(r.classes);
-      std::printf("  %-16s %9.4f %9.4f %9.4f %9.4f\n", r.name.c_str(), p, rc, f, iou);
-      char buf[256];
-      std::snprintf(buf, sizeof buf, "%.4f,%.4f,%.4f,%.4f", p, rc, f, iou);
-      csv << r.name << "," << buf << "\n";
-      std::snprintf(buf, sizeof buf, "| %s | %.4f | %.4f | %.4f | %.4f |", r.name.c_str(), p, rc, f, iou);
-      md << buf << "\n";
-    }
-    std::printf("  mean IoU %.4f, pixel accuracy %.4f\n", cm.mean_iou(), cm.pixel_accuracy());
-    md << "\nmean IoU " << cm.mean_iou() << ", pixel accuracy " << cm.pixel_accuracy() << "\n";
-    ex::save_sample_grid(loop.path("validation.png"),
-                         {val_images, sem::label_colors_batch(predict(net, val_images)),
-                          sem::label_colors_batch(val_labels)},
-                         4);
-    std::cout << "wrote " << loop.path("fscores.md") << ", " << loop.path("validation.png") << "\n";
-  }
+  if (val_images.defined() && ex::dist().is_main())  // under mpirun: rank 0 scores and writes
+    write_fscores(net, val_images, val_labels, a.train.out, a.finetune_blurred);
   std::cout << "weights: " << weights << "\n";
   return code;
 }
@@ -359,6 +408,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--minutes", a.minutes, "stop cleanly after this many minutes of training (0: no limit)")
       ->capture_default_str();
+  app.add_flag("--no-affine", a.no_affine, "no random affine augmentation (the paper's; on by default)");
+  app.add_option("--affine-degrees", a.affine_degrees, "augmentation: rotation up to +-degrees")->capture_default_str();
+  app.add_option("--affine-translate", a.affine_translate, "augmentation: shift up to this fraction of the size")
+      ->capture_default_str();
+  app.add_option("--affine-scale-min", a.affine_scale_min, "augmentation: smallest scale")->capture_default_str();
+  app.add_option("--affine-scale-max", a.affine_scale_max, "augmentation: largest scale")->capture_default_str();
+  app.add_option("--evaluate-only", a.evaluate_only,
+                 "score these parsing weights on the validation split (--val) and write the F-score table; no training");
   app.add_option("--make-demo-data", a.make_demo_data,
                  "write 8 cartoon faces with Helen labels to DIR/images and DIR/labels, then exit");
   CRISP_CLI_PARSE(app, argc, argv);

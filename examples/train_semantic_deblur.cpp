@@ -17,9 +17,13 @@
 //   Lc    L1 of both scales (scale 1 against the 2x2-averaged sharp face, as the net's input)
 //   Ls    masked L1 over the 5 component masks (eyebrows, eyes, nose, lips, inner mouth) of the
 //         frozen parser's output on the blurred input, both scales (masks 2x2-max-pooled)
-//   Lp    VGG16 pool2 + pool5 feature MSE, scale 2 only, weights from --vgg (torchvision's,
-//         exported by tools/export_vgg16.py); without --vgg it is left out (said on stdout)
-//   Ladv  DCGANDiscriminator (sigmoid output, BCE) on scale 2; the discriminator has its own
+//   Lp    feature MSE on scale 2 only: VGG16 pool2 + pool5 with --vgg (torchvision's weights,
+//         exported by tools/export_vgg16.py), or face-api.js's face recognition net's intermediate
+//         features with --perceptual faceid --face-api DIR (a face-recognition net, as the paper's
+//         VGG-Face); without either it is off (said on stdout, and the weights' metadata records
+//         "perceptual" = "off ...")
+//   Ladv  DCGANDiscriminator (sigmoid output, BCE; LeakyReLU 0.2 as DCGAN, or the ReLU of the
+//         paper's text with --disc-activation relu) on scale 2; the discriminator has its own
 //         Adam (--lr-d, betas 0.5 / 0.999 as DCGAN) and is tracked in the checkpoints
 // Reductions are means (Lc, Ls: per element of the batch; Ls over the masked image) rather than
 // the paper's sums; Lc and Ls keep the paper's ratio (both scale alike), Lp and Ladv stay small.
@@ -34,6 +38,7 @@
 #include <memory>
 
 #include "common/train_loop.hpp"
+#include "face_identity.hpp"
 #include "semantic_common.hpp"
 
 namespace {
@@ -49,7 +54,7 @@ constexpr const char* kProgram = "train_semantic_deblur";
 
 struct Args {
   ex::TrainOptions train;
-  std::string parsing, vgg;
+  std::string parsing, vgg, perceptual, face_api, disc_activation = "leaky";
   int64_t size = 160, crop = 128, holdout = 0, channels = 64, resblocks = 6, ndf = 64;
   bool official = false, residual = false, no_semantics = false, no_structural = false, no_perceptual = false,
        no_adversarial = false, direct = false;
@@ -126,18 +131,42 @@ int run(Args& a, CLI::App& app) {
   no.semantics(!a.no_semantics).official(a.official).residual(a.residual).channels(a.channels);
   if (!a.official || a.resblocks != 6) no.num_resblocks(a.resblocks);
   models::SemanticDeblurNet net(no, init);
+  CRISP_CHECK(a.disc_activation == "leaky" || a.disc_activation == "relu", crisp::ValueError, kProgram,
+              "expected --disc-activation leaky (DCGAN's LeakyReLU 0.2) or relu (the paper's text), got '",
+              a.disc_activation, "'");
   models::DCGANDiscriminator disc(
-      models::DCGANDiscriminatorOptions().ndf(a.ndf).image_size(a.crop), init);
-  std::unique_ptr<models::VGG16Features> vgg;
-  if (!a.no_perceptual && a.vgg.empty()) {
-    std::cout << kProgram << ": no --vgg weights: training without the perceptual loss\n";
+      models::DCGANDiscriminatorOptions().ndf(a.ndf).image_size(a.crop).leaky(a.disc_activation == "leaky"), init);
+  // The perceptual loss's feature network: --perceptual vgg (torchvision VGG16 from --vgg, the
+  // default when --vgg is given) or faceid (face-api.js's face recognition net from --face-api DIR: a
+  // face-recognition network, as the paper's VGG-Face). Without either, Lp is off - said here and
+  // recorded in the weights' metadata ("perceptual").
+  std::string perceptual = a.perceptual.empty() ? (a.vgg.empty() ? "" : "vgg") : a.perceptual;
+  CRISP_CHECK(perceptual.empty() || perceptual == "vgg" || perceptual == "faceid", crisp::ValueError, kProgram,
+              "expected --perceptual vgg or faceid, got '", perceptual, "'");
+  CRISP_CHECK(perceptual != "vgg" || !a.vgg.empty(), crisp::ValueError, kProgram,
+              "--perceptual vgg needs --vgg FILE (torchvision VGG16 weights, tools/export_vgg16.py)");
+  std::string perceptual_record;
+  if (a.no_perceptual) {
+    perceptual_record = "off (--no-perceptual)";
+  } else if (perceptual.empty()) {
+    std::cout << kProgram << ": no --vgg weights and no --perceptual faceid: training without the perceptual loss (Lp off)\n";
+    perceptual_record = "off (no --vgg or --perceptual faceid weights)";
     a.no_perceptual = true;
   }
-  if (!a.no_perceptual) {
+  std::unique_ptr<models::VGG16Features> vgg;
+  std::unique_ptr<ex::FacePerceptualFeatures> faceid;
+  if (!a.no_perceptual && perceptual == "vgg") {
     vgg = std::make_unique<models::VGG16Features>();
     (*vgg)->load_torchvision(a.vgg);
     for (auto& p : (*vgg)->parameters()) p.requires_grad_(false);
     (*vgg)->eval();
+    perceptual_record = "vgg16 pool2+pool5 (" + sem::fs::path(a.vgg).filename().string() + ")";
+  } else if (!a.no_perceptual) {
+    CRISP_CHECK(a.crop >= 128, crisp::ValueError, kProgram,
+                "--perceptual faceid needs --crop >= 128 (the recognition net takes faces of at least 103 px), got ",
+                a.crop);
+    faceid = std::make_unique<ex::FacePerceptualFeatures>(a.face_api, kProgram);
+    perceptual_record = "faceid " + faceid->description();
   }
   const double lp = a.no_perceptual ? 0 : a.lambda_p, ls = a.no_structural ? 0 : a.lambda_s,
                ladv = a.no_adversarial ? 0 : a.lambda_adv;
@@ -254,6 +283,7 @@ int run(Args& a, CLI::App& app) {
     }
     if (lp > 0) {
       auto features = [&](const Tensor<float>& x) {
+        if (faceid) return faceid->features(x);
         auto f = (*vgg)->forward(x, std::vector<std::string>{"pool2", "pool5"});
         return std::vector<Tensor<float>>{f.at("pool2"), f.at("pool5")};
       };
@@ -286,6 +316,13 @@ int run(Args& a, CLI::App& app) {
   }
   sem::Meta meta = sem::deblur_meta(no);
   if (!a.parsing.empty()) meta["parsing"] = sem::fs::absolute(a.parsing).string();
+  // What the weights were trained with (evaluate and people read it; the net does not need it).
+  meta["perceptual"] = perceptual_record;
+  meta["lambda_p"] = std::to_string(lp);
+  meta["lambda_s"] = std::to_string(ls);
+  meta["lambda_adv"] = std::to_string(ladv);
+  meta["discriminator_activation"] = a.disc_activation;
+  meta["steps"] = std::to_string(loop.step());
   const std::string weights = loop.path("deblur.safetensors");
   if (ex::dist().is_main()) sem::save_weights(weights, net, meta);
   const int code = loop.finish();
@@ -332,6 +369,15 @@ int main(int argc, char** argv) {
   app.get_option("--data")->description("folder of sharp aligned face images");
   app.add_option("--parsing", a.parsing, "parsing weights from train_parsing (required unless --no-semantics)");
   app.add_option("--vgg", a.vgg, "torchvision VGG16 weights as safetensors, for the perceptual loss");
+  app.add_option("--perceptual", a.perceptual,
+                 "the perceptual loss's features: vgg (--vgg FILE; the default when given) or faceid (face-api.js's "
+                 "face recognition net, --face-api DIR)");
+  app.add_option("--face-api", a.face_api,
+                 "folder of face-api.js's weight manifests (tools/fetch_face_api.sh: third_party/face-api/model), for "
+                 "--perceptual faceid");
+  app.add_option("--disc-activation", a.disc_activation,
+                 "discriminator activation: leaky (DCGAN's LeakyReLU 0.2) or relu (the paper's text)")
+      ->capture_default_str();
   app.add_option("--size", a.size, "faces are resized to size x size")->capture_default_str();
   app.add_option("--crop", a.crop, "training crop side (a multiple of 32; the paper's 128)")->capture_default_str();
   app.add_option("--holdout", a.holdout, "keep the last N images out of training and score them")

@@ -29,6 +29,10 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 # ---- dependencies --------------------------------------------------------------------------
 packages=(g++ cmake make catch2 nlohmann-json3-dev libstb-dev libcli11-dev libbenchmark-dev libopenblas-dev
           libopenmpi-dev openmpi-bin)  # MPI: crisp::distributed and its tests (label distributed)
+# evaluate --detect's face detectors (examples/evaluation.cmake): OpenCV's cascades and dlib's HOG.
+# Optional to build crisp (the tests print a SKIP line without them); the library layers' sanitizer
+# pass builds no examples and skips them.
+if ((!sanitize && !tsan)); then packages+=(libopencv-dev opencv-data libdlib-dev); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

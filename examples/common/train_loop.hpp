@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -212,9 +213,10 @@ class TrainLoop {
 
   // OUT/<name>.safetensors: the model's state_dict, for inference programs. Returns the path.
   template <class Model>
-  std::string save_weights(const std::string& name, const Model& model) const {
+  std::string save_weights(const std::string& name, const Model& model,
+                           const std::map<std::string, std::string>& metadata = {}) const {
     const std::string p = path(name + ".safetensors");
-    if (dist().is_main()) io::save_safetensors(p, io::detail::module_ref(model).state_dict());
+    if (dist().is_main()) io::save_safetensors(p, io::detail::module_ref(model).state_dict(), metadata);
     return p;
   }
 

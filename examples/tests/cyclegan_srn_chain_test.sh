@@ -2,12 +2,16 @@
 # Smoke test of the CycleGAN -> SRN pipeline, end to end on tiny networks and crops:
 #   train_cyclegan (2 steps, then --resume to 4) -> make_pairs -> train_srn (3 steps),
 # plus the clear errors for a missing or empty data folder.
+#   then make_pairs --test-fraction (the paper's 80/20 split), deblur and evaluate --pairs with the
+#   SRN and with CycleGAN's blurred -> sharp generator (the paper's "Zhu et al." row), and
+#   train_cyclegan --gan-loss log (the paper's eq. 1) recorded in the generators' metadata.
 # usage: cyclegan_srn_chain_test.sh TRAIN_CYCLEGAN MAKE_PAIRS TRAIN_SRN SYNTH_BLUR SCRATCH_DIR SHARED_DATA_DIR
+#                                   EVALUATE DEBLUR
 # Data: with SHARED_DATA_DIR/faces (the project's real CelebA-HQ faces) the sharp domain is 8 of
 # those faces at 128 px and the blurred domain is the same faces blurred by synth_blur with crisp::data
 # motion-blur kernels; without it, synth_blur's synthetic demo images stand in for the faces.
 set -euo pipefail
-CYCLEGAN=$1 MAKE_PAIRS=$2 SRN=$3 SYNTH=$4 DIR=$5 DATA=$6
+CYCLEGAN=$1 MAKE_PAIRS=$2 SRN=$3 SYNTH=$4 DIR=$5 DATA=$6 EVALUATE=$7 DEBLUR=$8
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 run() { echo "+ $*"; "$@" || fail "exit code $? from: $*"; }
@@ -77,4 +81,43 @@ head -1 "$DIR/srn/log.csv" | grep -qx "step,time_s,loss,mse_x0.25,mse_x0.5,mse_x
 for f in srn.safetensors samples/step_0000003.png checkpoints/latest; do
   [ -s "$DIR/srn/$f" ] || fail "train_srn did not write $DIR/srn/$f"
 done
-echo "OK: train_cyclegan -> make_pairs -> train_srn"
+
+# ---- the paper's 80/20 split, and the trained SRN and G_B scored on its test pairs (Table 1)
+run "$MAKE_PAIRS" --generator "$DIR/cg/G_A.safetensors" --input "$DIR/synth/sharp" --out "$DIR/split" --size 64 \
+  --test-fraction 0.25 --seed 2
+ntest=$(png_names "$DIR/split/test/sharp" | wc -l) ntrain=$(png_names "$DIR/split/train/sharp" | wc -l)
+nall=$(ls "$DIR/synth/sharp" | wc -l)
+[ "$ntest" -eq $(( (nall + 2) / 4 )) ] && [ $((ntest + ntrain)) -eq "$nall" ] ||
+  fail "--test-fraction 0.25 of $nall images: expected $(( (nall + 2) / 4 )) test pairs and the rest training, got $ntest + $ntrain"
+[ "$(png_names "$DIR/split/test/blurred")" = "$(png_names "$DIR/split/test/sharp")" ] || fail "test pair names differ"
+[ "$(grep -c ',test$' "$DIR/split/split.csv")" -eq "$ntest" ] || fail "split.csv does not list the test images"
+expect_error 1 "expected --test-fraction in \[0, 1)" "$MAKE_PAIRS" --generator "$DIR/cg/G_A.safetensors" \
+  --input "$DIR/synth/sharp" --out "$DIR/split2" --test-fraction 1
+run "$EVALUATE" --weights "$DIR/srn/srn.safetensors" --pairs "$DIR/split/test" --size 0 --out "$DIR/eval_srn" --warmup 1
+grep -q "| srn (srn.safetensors) | " "$DIR/eval_srn/results.md" || fail "evaluate --pairs lacks the SRN row"
+grep -q "| method | pairs | all |" "$DIR/eval_srn/results.md" || fail "evaluate --pairs lacks the paired column"
+grep -q "^quality,\"blurred input\",pairs,psnr," "$DIR/eval_srn/results.csv" || fail "results.csv lacks the paired PSNR"
+run "$EVALUATE" --weights "$DIR/cg/G_B.safetensors" --pairs "$DIR/split/test" --size 0 --out "$DIR/eval_cg" --name "Zhu et al."
+grep -q "| Zhu et al. | " "$DIR/eval_cg/results.md" || fail "evaluate lacks CycleGAN's row"
+grep -q "CycleGAN ResnetGenerator B->A" "$DIR/eval_cg/results.md" || fail "evaluate did not recognise G_B from its metadata"
+run "$DEBLUR" --weights "$DIR/cg/G_B.safetensors" "$DIR/split/test/blurred" "$DIR/deblur_cg"
+[ "$(png_names "$DIR/deblur_cg")" = "$(png_names "$DIR/split/test/blurred")" ] || fail "deblur with G_B: not one output per input"
+expect_error 1 "deblurring needs the blurred -> sharp one" "$DEBLUR" --weights "$DIR/cg/G_A.safetensors" \
+  "$DIR/split/test/blurred" "$DIR/deblur_x"
+expect_error 1 'has no "model" metadata to tell what it is' "$EVALUATE" \
+  --weights "$DIR/cg/checkpoints/step_0000004/D.safetensors" --pairs "$DIR/split/test"
+expect_error 1 "does not fit the model its metadata describes" "$EVALUATE" --model cyclegan \
+  --weights "$DIR/cg/checkpoints/step_0000004/D.safetensors" --pairs "$DIR/split/test"
+mkdir -p "$DIR/badpairs/blurred" "$DIR/badpairs/sharp"
+cp "$DIR/split/test/blurred/"*.png "$DIR/badpairs/blurred/"
+cp "$(ls "$DIR/split/test/sharp/"*.png | head -1)" "$DIR/badpairs/sharp/"  # one partner of the two
+expect_error 1 "has no sharp partner" "$EVALUATE" --pairs "$DIR/badpairs" --out "$DIR/x"
+
+# ---- --gan-loss log (the paper's eq. 1), one step, recorded in the generators' metadata
+run "$CYCLEGAN" --sharp "$DIR/synth/sharp" --blurred "$DIR/synth/blurred" --out "$DIR/cg_log" --ngf 4 --ndf 4 \
+  --n-blocks 1 --load-size 72 --crop 64 --iters 1 --workers 1 --gan-loss log > "$DIR/cg_log.txt"
+grep -q "GAN loss log (BCE" "$DIR/cg_log.txt" || fail "train_cyclegan --gan-loss log not reported"
+head -c 4096 "$DIR/cg_log/G_B.safetensors" | grep -aq '"gan_loss":"log"' || fail "G_B's metadata lacks gan_loss log"
+expect_error 1 "expected --gan-loss lsgan" "$CYCLEGAN" --sharp "$DIR/synth/sharp" --blurred "$DIR/synth/blurred" \
+  --out "$DIR/x" --gan-loss hinge
+echo "OK: train_cyclegan -> make_pairs -> train_srn -> evaluate / deblur"
