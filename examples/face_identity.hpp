@@ -114,6 +114,7 @@ class FacePerceptualFeatures {
     net_->eval();
   }
   std::string description() const { return "face-api.js FaceRecognitionNet conv64_3+conv256_2"; }
+  void to(Device device) { net_->to(device); }
   std::vector<Tensor<float>> features(const Tensor<float>& x) {
     auto f = net_->forward_features(x, {"conv64_3", "conv256_2"});
     return {f.at("conv64_3"), f.at("conv256_2")};
@@ -146,6 +147,7 @@ class FacePerceptualFeatures {
     faceid_detail::unavailable(who, "--perceptual faceid");
   }
   std::string description() const { return ""; }
+  void to(Device) {}
   std::vector<Tensor<float>> features(const Tensor<float>&) { return {}; }
 };
 

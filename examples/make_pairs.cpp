@@ -43,7 +43,7 @@ using crisp::Tensor;
 constexpr const char* kProgram = "make_pairs";
 
 struct Args {
-  std::string generator, input, out = "pairs";
+  std::string generator, input, out = "pairs", device = "cpu";
   int64_t size = 256, ngf = 64, n_blocks = 9;
   bool overwrite = false;
   double test_fraction = 0;
@@ -118,9 +118,9 @@ Tensor<float> blur_with(models::ResnetGenerator& g, const Tensor<float>& sharp) 
   const int64_t ph = std::max<int64_t>(8, (H + 3) / 4 * 4) - H, pw = std::max<int64_t>(8, (W + 3) / 4 * 4) - W;
   CRISP_CHECK(ph < H && pw < W, crisp::ShapeError, kProgram, "expected images of at least 5 x 5 pixels, got ", H, " x ",
               W);
-  Tensor<float> x = sharp.contiguous().view({1, 3, H, W}) * 2.f + (-1.f);
+  Tensor<float> x = sharp.contiguous().view({1, 3, H, W}).to(g->device()) * 2.f + (-1.f);
   if (ph > 0 || pw > 0) x = crisp::pad(x, {0, pw, 0, ph}, crisp::PadMode::Reflect);
-  const Tensor<float> y = g(x).select(0, 0);
+  const Tensor<float> y = g(x).select(0, 0).to(crisp::Device::cpu());  // the data tools run on the CPU
   const Tensor<float> out = data::crop(y, 0, 0, H, W);
   return crisp::clamp<float>(out * 0.5f + 0.5f, 0.f, 1.f);
 }
@@ -148,6 +148,7 @@ int run(const Args& a) {
     for (int64_t i = 0; i < n_test; ++i) is_test[order[static_cast<size_t>(i)]] = true;
   }
   models::ResnetGenerator g = load_generator(a);
+  g->to(ex::parse_device(a.device, kProgram));
   const std::vector<fs::path> roots =
       a.test_fraction > 0 ? std::vector<fs::path>{fs::path(a.out) / "train", fs::path(a.out) / "test"}
                           : std::vector<fs::path>{fs::path(a.out)};
@@ -195,6 +196,7 @@ int main(int argc, char** argv) {
   Args a;
   app.add_option("--generator", a.generator, "train_cyclegan's OUT/G_A.safetensors (sharp -> blurred)");
   app.add_option("--input", a.input, "folder of sharp images");
+  app.add_option("--device", a.device, "cpu or cuda[:N]: where the generator runs")->capture_default_str();
   app.add_option("--out", a.out, "output folder: OUT/blurred and OUT/sharp")->capture_default_str();
   app.add_option("--size", a.size, "shorter side resized to this, centre square kept (0: keep the image)")
       ->capture_default_str();

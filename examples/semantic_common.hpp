@@ -176,11 +176,13 @@ inline Tensor<float> restore_semantic(models::SemanticDeblurNet& net, models::Fa
   net->eval();
   std::vector<Tensor<float>> out, probs;
   for (int64_t i = 0; i < blurred.size(0); i += chunk) {
-    const Tensor<float> b = blurred.slice(0, i, std::min(blurred.size(0), i + chunk)).contiguous();
+    // On the net's device; results come back to the CPU (metrics and image files read them there).
+    const Tensor<float> b = blurred.slice(0, i, std::min(blurred.size(0), i + chunk)).contiguous().to(net->device());
     Tensor<float> p;
     if (parser) p = (*parser)->probabilities(b);
-    out.push_back(clamp<float>(net->forward(b, net->options.semantics() ? p : Tensor<float>{}).scale2, 0.f, 1.f));
-    if (probs_out && p.defined()) probs.push_back(p);
+    out.push_back(clamp<float>(net->forward(b, net->options.semantics() ? p : Tensor<float>{}).scale2, 0.f, 1.f)
+                      .to(Device::cpu()));
+    if (probs_out && p.defined()) probs.push_back(p.to(Device::cpu()));
   }
   if (was_training) net->train();
   if (probs_out && !probs.empty()) *probs_out = cat(probs, 0);

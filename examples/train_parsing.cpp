@@ -73,13 +73,15 @@ struct Sample {
   Tensor<int64_t> labels;
 };
 
-// A [N, C, H, W] batch through the parser in eval mode: predicted classes [N, H, W].
+// A [N, C, H, W] batch through the parser in eval mode (on the parser's device): predicted classes
+// [N, H, W], on the CPU.
 Tensor<int64_t> predict(crisp::models::FaceParsingNet& net, const Tensor<float>& images) {
   crisp::NoGradGuard no_grad;
   net->eval();
   std::vector<Tensor<int64_t>> out;
   for (int64_t i = 0; i < images.size(0); i += 4)
-    out.push_back(crisp::argmax(net(images.slice(0, i, std::min(images.size(0), i + 4)).contiguous()), 1));
+    out.push_back(crisp::argmax(net(images.slice(0, i, std::min(images.size(0), i + 4)).contiguous().to(net->device())), 1)
+                      .to(crisp::Device::cpu()));
   net->train();
   return crisp::cat(out, 0);
 }
@@ -314,7 +316,8 @@ int run(Args& a, CLI::App& app) {
   crisp::optim::Adam adam(net->parameters(), crisp::optim::AdamOptions(a.train.lr));
 
   ex::TrainLoop loop(kProgram, a.train, {"cross_entropy", "pixel_acc"});
-  loop.track("parser", net, adam);
+  loop.track("parser", net, adam);  // on --device from here on
+  if (weight.defined()) weight = weight.to(loop.device());
   ex::write_config(app, loop.path("config.ini"));
   loop.begin();
   std::unique_ptr<ex::CsvLog> eval_log;
@@ -350,12 +353,13 @@ int run(Args& a, CLI::App& app) {
     Tensor<float> loss = crisp::loss::cross_entropy(logits, y, weight);
     loss.backward();
     adam.step();
-    const Tensor<int64_t> pred = crisp::argmax(logits.detach(), 1);
+    const Tensor<int64_t> pred = crisp::argmax(logits.detach(), 1).to(crisp::Device::cpu());
+    const Tensor<int64_t> y_host = y.to(crisp::Device::cpu());
     int64_t right = 0;
-    for (int64_t i = 0; i < y.numel(); ++i) right += pred.data()[i] == y.data()[i];
+    for (int64_t i = 0; i < y.numel(); ++i) right += pred.data()[i] == y_host.data()[i];
     loop.log({loss.item(), static_cast<double>(right) / static_cast<double>(y.numel())});
     if (loop.sample_due())
-      loop.save_samples({x, sem::label_colors_batch(pred), sem::label_colors_batch(y)});
+      loop.save_samples({x, sem::label_colors_batch(pred), sem::label_colors_batch(y_host)});
     if (a.eval_every > 0 && val_images.defined() && (loop.step() + 1) % a.eval_every == 0) {
       const auto cm = evaluate(net);  // every rank (identical weights, identical scores); rank 0 writes
       if (eval_log) eval_log->write(loop.step() + 1, loop.elapsed_s(),

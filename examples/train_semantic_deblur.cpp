@@ -218,6 +218,10 @@ int run(Args& a, CLI::App& app) {
                       "kernel_max", "lr"});
   loop.track("deblur", net, adam, sched.get());
   if (!a.no_adversarial) loop.track("discriminator", disc, adam_d);
+  // The frozen networks run beside the trained ones, on --device.
+  if (parser) (*parser)->to(loop.device());
+  if (vgg) (*vgg)->to(loop.device());
+  if (faceid) faceid->to(loop.device());
   ex::write_config(app, loop.path("config.ini"));
   loop.begin();
   std::unique_ptr<ex::CsvLog> eval_log;
@@ -234,7 +238,7 @@ int run(Args& a, CLI::App& app) {
   // The paper's discriminator ends in a sigmoid: binary cross entropy on its probabilities (each
   // log clamped at -100, as PyTorch's BCELoss, so a saturated D gives finite losses).
   auto bce_to = [](const Tensor<float>& p, float label) {
-    return crisp::loss::bce(p, crisp::full<float>(p.shape(), label));
+    return crisp::loss::bce(p, crisp::full<float>(p.shape(), label, p.device()));
   };
   bool capped = false;
   while (loop.next()) {
@@ -255,7 +259,8 @@ int run(Args& a, CLI::App& app) {
       crisp::NoGradGuard no_grad;
       probs = (*parser)->probabilities(blurred);
       if (ls > 0) {
-        masks = data::component_masks(crisp::argmax(probs, 1));
+        // the masks are built on the CPU from the parser's classes (one small copy each way)
+        masks = data::component_masks(crisp::argmax(probs, 1).to(crisp::Device::cpu())).to(blurred.device());
         masks1 = crisp::max_pool2d(masks, 2);
       }
     }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "crisp/tensor/error.hpp"
+#include "crisp/ops/to_device.hpp"
 #include "crisp/tensor/tensor.hpp"
 
 namespace crisp::metrics {
@@ -38,10 +39,13 @@ namespace detail {
 // Element i (row-major over the shape) of a strided tensor, as double.
 template <class T>
 struct StridedReader {
+  Tensor<T> host;  // a device tensor is scored from a host copy
   const T* base;
   Shape shape;
   Strides strides;
-  explicit StridedReader(const Tensor<T>& t) : base(t.data()), shape(t.shape()), strides(t.strides()) {}
+  explicit StridedReader(const Tensor<T>& t)
+      : host(t.device().is_cpu() ? t : t.to(Device::cpu())), base(host.data()), shape(host.shape()),
+        strides(host.strides()) {}
   // Copies the whole tensor, row-major, into doubles.
   std::vector<double> to_double() const {
     std::vector<double> out(static_cast<size_t>(shape.numel()));
