@@ -31,7 +31,8 @@ if [[ "${1:-}" == "--prepare" ]]; then
          /usr/lib/x86_64-linux-gnu/libbenchmark_main.a)
   for f in "${files[@]}"; do
     [[ -e "$f" ]] || { echo "gpu_check --prepare: $f is missing (run bash tools/test.sh once to install it)" >&2; exit 1; }
-    cp -a --parents "$f" "$deps/"
+    cp -a --parents "$f" "$deps/" 2>/dev/null  # (cp may complain about the parents' attributes)
+    [[ -e "$deps$f" ]] || { echo "gpu_check --prepare: could not copy $f" >&2; exit 1; }
   done
   grep -qx '/.gpu-deps/' .git/info/exclude 2>/dev/null || echo '/.gpu-deps/' >> .git/info/exclude
   echo "gpu_check --prepare: $(du -sh "$deps" | cut -f1) in .gpu-deps/; on the device run: bash tools/gpu_check.sh (carry .gpu-deps)"
