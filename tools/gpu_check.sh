@@ -32,6 +32,8 @@ if [[ "${1:-}" == "--prepare" ]]; then
   for f in "${files[@]}"; do
     [[ -e "$f" ]] || { echo "gpu_check --prepare: $f is missing (run bash tools/test.sh once to install it)" >&2; exit 1; }
     cp -a --parents "$f" "$deps/" 2>/dev/null  # (cp may complain about the parents' attributes)
+  done
+  for f in "${files[@]}"; do
     [[ -e "$deps$f" ]] || { echo "gpu_check --prepare: could not copy $f" >&2; exit 1; }
   done
   grep -qx '/.gpu-deps/' .git/info/exclude 2>/dev/null || echo '/.gpu-deps/' >> .git/info/exclude
