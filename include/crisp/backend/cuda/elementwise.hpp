@@ -31,15 +31,25 @@ void cast(const Tensor<U>& out, const Tensor<T>& src) {
 // out = f(x), x broadcast to out's shape.
 template <class T>
 void unary(const UnaryFn& f, const Tensor<T>& out, const Tensor<T>& x) {
-  const auto d = detail::describe_over(out, x);
-  native::unary<T>(f, d[0], out.data_ptr(), d[1], x.data_ptr(), current_stream());
+  if constexpr (!is_floating_v<T>) {
+    throw Error(::crisp::detail::str_cat(to_string(f.op), ": expected float or double tensors on ", out.device(),
+                                         " (the element-wise kernels are instantiated for those), got int64"));
+  } else {
+    const auto d = detail::describe_over(out, x);
+    native::unary<T>(f, d[0], out.data_ptr(), d[1], x.data_ptr(), current_stream());
+  }
 }
 
 // out = op(x, y), both broadcast to out's shape.
 template <class T>
 void binary(BinaryOp op, const Tensor<T>& out, const Tensor<T>& x, const Tensor<T>& y) {
-  const auto d = detail::describe_over(out, x, y);
-  native::binary<T>(op, d[0], out.data_ptr(), d[1], x.data_ptr(), d[2], y.data_ptr(), current_stream());
+  if constexpr (!is_floating_v<T>) {
+    throw Error(::crisp::detail::str_cat(to_string(op), ": expected float or double tensors on ", out.device(),
+                                         " (the element-wise kernels are instantiated for those), got int64"));
+  } else {
+    const auto d = detail::describe_over(out, x, y);
+    native::binary<T>(op, d[0], out.data_ptr(), d[1], x.data_ptr(), d[2], y.data_ptr(), current_stream());
+  }
 }
 
 }  // namespace crisp::cuda
