@@ -2,6 +2,7 @@
 // other op moves data between devices; a CPU kernel handed a device tensor throws (Tensor::data).
 #pragma once
 
+#include "crisp/autograd/engine.hpp"  // AccumulateGrad's body, for the node to() records
 #include "crisp/autograd/node.hpp"
 #include "crisp/backend/transfer.hpp"
 #include "crisp/ops/view.hpp"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "crisp/backend/elementwise.hpp"
+#include "crisp/backend/transfer.hpp"
 #include "crisp/tensor/generator.hpp"
 #include "crisp/tensor/tensor.hpp"
 
@@ -125,7 +126,12 @@ Tensor<U> cast(const Tensor<T>& t) {
 
 template <class T>
 std::vector<T> Tensor<T>::to_vector() const {
-  if (!device().is_cpu()) return to(Device::cpu()).to_vector();
+  if (!device().is_cpu()) {  // a contiguous copy on the device, then one transfer to the host
+    Tensor<T> c = Tensor<T>::empty(shape(), device()), h = Tensor<T>::empty(shape());
+    backend::copy(c, *this);
+    backend::transfer(h, c);
+    return std::vector<T>(h.data(), h.data() + numel());
+  }
   if (is_contiguous()) return std::vector<T>(data(), data() + numel());
   Tensor<T> c = Tensor<T>::empty(shape(), device());
   backend::copy(c, *this);

@@ -126,7 +126,7 @@ class Tensor {
   // The single value of a one-element tensor.
   T item() const {
     CRISP_CHECK(numel() == 1, ShapeError, "item", "expected a tensor with one element, got shape ", shape());
-    if (!device().is_cpu()) return to(Device::cpu()).item();  // one value copied back (a sync point)
+    if (!device().is_cpu()) return to_vector()[0];  // one value copied back (a sync point)
     return *data();
   }
   // Copy of the elements in row-major order.
