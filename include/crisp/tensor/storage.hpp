@@ -1,18 +1,15 @@
 // crisp::Storage<T>: a reference-counted, 64-byte-aligned buffer that tensors and their views share,
-// in host memory or (in builds with CRISP_WITH_CUDA) in device memory from the CUDA caching allocator.
+// in host memory from the caching host allocator, or (in builds with CRISP_WITH_CUDA) in device
+// memory from the CUDA caching allocator.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include <cstddef>
 
 #include "crisp/tensor/device.hpp"
 #include "crisp/tensor/error.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp {
 
@@ -36,8 +33,7 @@ inline std::atomic<int64_t>& live_storage_bytes() {
 template <class T>
 class Storage {
  public:
-  static constexpr size_t kAlignment = 64;
-  static constexpr size_t kHugePage = size_t(2) << 20;
+  static constexpr size_t kAlignment = detail::HostAllocator::kAlignment;
 
   // Uninitialised storage of n elements.
   explicit Storage(int64_t n, Device device = Device::cpu()) : numel_(n), device_(device) {
@@ -52,18 +48,8 @@ class Storage {
                                   n, " elements on ", device));
 #endif
     }
-    const size_t raw = static_cast<size_t>(n) * sizeof(T);
-    // Large buffers go on 2 MiB pages: a fresh 64 MB activation otherwise costs more in
-    // 4 KiB page faults than the op that fills it.
-    const size_t align = raw >= kHugePage ? kHugePage : kAlignment;
-    const size_t bytes = (raw + align - 1) / align * align;
-    if (bytes > 0) {
-      data_ = static_cast<T*>(std::aligned_alloc(align, bytes));
-      if (!data_) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      if (align == kHugePage) madvise(data_, bytes, MADV_HUGEPAGE);
-#endif
-    }
+    const size_t bytes = detail::HostAllocator::rounded(static_cast<size_t>(n) * sizeof(T));
+    if (bytes > 0) data_ = static_cast<T*>(detail::HostAllocator::instance().allocate(bytes));
     detail::live_storage_bytes() += static_cast<int64_t>(bytes);
     bytes_ = bytes;
   }
@@ -74,7 +60,7 @@ class Storage {
       return;
     }
 #endif
-    std::free(data_);
+    detail::HostAllocator::instance().deallocate(data_, bytes_);
     detail::live_storage_bytes() -= static_cast<int64_t>(bytes_);
   }
   Storage(const Storage&) = delete;
