@@ -179,3 +179,30 @@ TEST_CASE("post-accumulate-grad hooks run once per backward, after the leaf's gr
   CHECK_THROWS_WITH(crisp::autograd::register_post_accumulate_grad_hook<double>(crisp::ones<double>({1}), [](const Tensor<double>&) {}),
                     Catch::Contains("one that does not"));
 }
+
+// The engine hands a first gradient to .grad without a copy only when nothing else can see it;
+// a gradient the caller still holds (or that aliases another one) is copied.
+TEST_CASE("a leaf's first gradient never aliases a tensor the caller holds") {
+  auto x = crisp::zeros<float>({2, 3}).requires_grad_();
+  auto y = x + 1.0f;  // Add's rule passes grad_output through to x
+  auto g = crisp::ones<float>({2, 3});
+  y.backward(g);
+  g.fill_(5.0f);
+  for (float v : x.grad().to_vector()) CHECK(v == 1.0f);
+  CHECK(x.grad().storage() != g.storage());
+
+  // One gradient flowing to two leaves: each gets its own buffer.
+  auto a = crisp::zeros<float>({4}).requires_grad_();
+  auto b = crisp::zeros<float>({4}).requires_grad_();
+  crisp::sum(a + b).backward();
+  CHECK(a.grad().storage() != b.grad().storage());
+  a.grad().fill_(3.0f);
+  for (float v : b.grad().to_vector()) CHECK(v == 1.0f);
+
+  // A gradient made by the backward rule itself is taken over and then accumulated into.
+  auto w = crisp::ones<float>({3, 3}).requires_grad_();
+  auto z = crisp::ones<float>({3, 3});
+  crisp::sum(crisp::matmul(w, z)).backward();
+  crisp::sum(crisp::matmul(w, z)).backward();
+  for (float v : w.grad().to_vector()) CHECK(v == 6.0f);
+}

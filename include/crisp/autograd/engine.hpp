@@ -33,7 +33,15 @@ std::vector<Tensor<T>> AccumulateGrad<T>::accumulate(const Tensor<T>& g) {
   auto impl = leaf.lock();
   if (!impl || !g.defined()) return {};
   if (!impl->grad) {
-    impl->grad = copy_contiguous(g).impl_ptr();  // own copy: g may alias other tensors
+    // A first gradient that nothing else can see (the engine's reference is the only one, it owns
+    // its whole contiguous storage, and it records no graph) becomes .grad as it is; any other is
+    // copied, since it may alias a tensor the user or another node still holds.
+    const auto& gi = g.impl_ptr();
+    const bool exclusive = gi.use_count() == 1 && gi->storage.use_count() == 1 && gi->grad_fn == nullptr &&
+                           !gi->requires_grad && g.is_contiguous() && g.storage_offset() == 0 &&
+                           g.numel() == gi->storage->numel() && g.shape() == impl->shape &&
+                           g.device() == Tensor<T>(impl).device();
+    impl->grad = exclusive ? gi : copy_contiguous(g).impl_ptr();
   } else {
     Tensor<T> acc(impl->grad);
     backend::binary(BinaryOp::Add, acc, acc, g);
