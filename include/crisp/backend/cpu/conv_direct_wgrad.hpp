@@ -104,14 +104,13 @@ int64_t wgrad_rows(const Conv2dGeometry& g, const std::vector<ConvTap>& taps, in
 
 // Whether the direct backward-weight beats im2col + GEMM (measured on Zen 5): only when each
 // kernel call reduces over enough vectors of positions to hide its 4 x 6 lane sums; many channels
-// on narrow images (256 -> 256 at 64 x 64: 3 rows of 4 vectors) do better with the GEMM. Rows that
-// leave much of their last vector empty (24 columns: 2 vectors, 25% idle lanes) also go to the
-// GEMM, which packs positions densely (64 -> 64 3x3 at 24 x 24: ~1.25x faster, Xeon AVX-512).
+// on narrow images (256 -> 256 at 64 x 64: 3 rows of 4 vectors) do better with the GEMM. (Rows
+// with idle lanes, 24 columns, were tried on the GEMM too: faster alone on one thread, slower in
+// the demo's whole step on two.)
 template <class T>
 bool conv2d_backward_weight_direct_pays(const Conv2dGeometry& g) {
   constexpr int64_t L = 64 / sizeof(T);
   const int64_t nvec = (g.Q + L - 1) / L;
-  if (g.Q * 5 < nvec * L * 4) return false;  // under 80% of the lanes busy
   return wgrad_rows<T>(g, forward_taps(g), nvec * L) * nvec >= 32;
 }
 
