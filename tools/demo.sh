@@ -33,7 +33,15 @@ fi
 # build/ is shared with tools/test.sh (same flags, so neither rebuilds the other's work). On a
 # fresh build/ the tests are left off so that the demo does not need the test dependencies.
 cmake_args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCRISP_BUILD_EXAMPLES=ON)
-if [[ ! -f build/CMakeCache.txt ]]; then cmake_args+=(-DCRISP_BUILD_TESTS=OFF); fi
+if [[ ! -f build/CMakeCache.txt ]]; then
+  cmake_args+=(-DCRISP_BUILD_TESTS=OFF)
+  # The CUDA backend (nvcc over every kernel, minutes on 2 cores) only when it can be used: a GPU
+  # is visible or the arguments ask for one. tools/test.sh turns it back on (AUTO) for the tests.
+  wants_gpu=0
+  for a in "$@"; do [[ "$a" == cuda* || "$a" == --device=cuda* ]] && wants_gpu=1; done
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then wants_gpu=1; fi
+  if ((!wants_gpu)); then cmake_args+=(-DCRISP_WITH_CUDA=OFF); fi
+fi
 echo "==> configuring build/"
 cmake -S . -B build "${cmake_args[@]}"
 echo "==> building $demo"

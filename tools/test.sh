@@ -77,7 +77,9 @@ if ((sanitize)); then
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 else
   build_dir=build
-  cmake_args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCRISP_BUILD_BENCHMARKS=ON)
+  # CRISP_WITH_CUDA=AUTO: a build/ first configured by tools/demo.sh has it OFF.
+  cmake_args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" -DCRISP_BUILD_BENCHMARKS=ON
+              -DCRISP_WITH_CUDA=AUTO)
   ctest_args=()
 fi
 
