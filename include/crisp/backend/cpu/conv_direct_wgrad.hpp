@@ -25,28 +25,6 @@ template <class T>
 using WgradFn = void (*)(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, const int32_t*, int64_t,
                          T*, int64_t);
 
-#if defined(__AVX512VL__)
-inline constexpr bool kWgradTailPairs = true;
-// rem (<= half a vector) elements from p in the low half, rem from q in the high half, zeros
-// elsewhere (masked loads: nothing past either run is read).
-template <class T>
-__attribute__((always_inline)) inline typename Avx512Vec<T>::V tail_pair(const T* p, const T* q, int64_t rem) {
-  const __mmask8 m = static_cast<__mmask8>((1u << rem) - 1u);
-  if constexpr (sizeof(T) == 4) {
-    const __m256d lo = _mm256_castps_pd(_mm256_maskz_loadu_ps(m, p)), hi = _mm256_castps_pd(_mm256_maskz_loadu_ps(m, q));
-    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1));
-  } else {
-    return _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_maskz_loadu_pd(m, p)), _mm256_maskz_loadu_pd(m, q), 1);
-  }
-}
-#else
-inline constexpr bool kWgradTailPairs = false;  // the half-width masked loads need AVX-512VL
-template <class T>
-inline typename Avx512Vec<T>::V tail_pair(const T*, const T*, int64_t) {
-  return Avx512Vec<T>::zero();
-}
-#endif
-
 // acc[i][j] (vectors over positions) += dy[o0 + i][row][v] * src(tap k0 + j)[row][v] over rb rows of
 // V positions; then dw[i * ldw + j] += the lane sums. An RO x RK block of outer products per
 // vector step: RO + RK loads for RO * RK FMAs.
@@ -62,61 +40,36 @@ void wgrad_kernel(int64_t rb, int64_t V, int64_t K, const T* dy, int64_t dy_ch, 
 #pragma GCC unroll 8
     for (int j = 0; j < RK; ++j) acc[i][j] = Ops::zero();
   const int64_t full = V / L, rem = V - full * L;
-  // One vector step: the RO dy vectors, then each tap's vector in turn (RO + 1 live inputs, so
-  // that the RO x RK accumulators stay in registers).
-  auto step = [&](auto load_dy, auto load_x) __attribute__((always_inline)) {
-    V_ dv[RO];
-#pragma GCC unroll 4
-    for (int i = 0; i < RO; ++i) dv[i] = load_dy(i);
-#pragma GCC unroll 8
-    for (int j = 0; j < RK; ++j) {
-      V_ xv = load_x(j);
-      // Keeps xv in a register: GCC otherwise folds the load into each of the RO FMAs, RO times
-      // the loads (unaligned, often line-splitting) of the one this needs.
-      asm("" : "+v"(xv));
-#pragma GCC unroll 4
-      for (int i = 0; i < RO; ++i) acc[i][j] = Ops::fmadd(dv[i], xv, acc[i][j]);
-    }
-  };
-  auto full_steps = [&](const T* d, const T* const* x) __attribute__((always_inline)) {
-    for (int64_t vv = 0; vv < full; ++vv) {
-      const int64_t v = vv * L;
-      step([&](int i) __attribute__((always_inline)) { return Ops::loadu(d + i * dy_ch + v); },
-           [&](int j) __attribute__((always_inline)) { return Ops::loadu(x[j] + v); });
-    }
-  };
   for (int64_t r = 0; r < rb; ++r) {
     const T* d = dy + r * dy_row;
     const int32_t* o = off + r * K;
     const T* x[RK];
 #pragma GCC unroll 8
     for (int j = 0; j < RK; ++j) x[j] = ring + o[j];
-    full_steps(d, x);
-    if (rem == 0) continue;
-    if (kWgradTailPairs && 2 * rem <= L && r + 1 < rb) {
-      // Two rows' short tails share one vector (row r in the low half, row r + 1 in the high
-      // half): 24-wide rows then cost 3 vector steps per 2 rows instead of 4.
-      const T* d2 = d + dy_row;
-      const T* x2[RK];
+    auto step = [&](int64_t v, auto load_dy) {
+      V_ dv[RO];
+#pragma GCC unroll 4
+      for (int i = 0; i < RO; ++i) dv[i] = load_dy(d + i * dy_ch + v);
 #pragma GCC unroll 8
-      for (int j = 0; j < RK; ++j) x2[j] = ring + o[K + j];
-      const int64_t t = full * L;
-      step([&](int i) __attribute__((always_inline)) { return tail_pair<T>(d + i * dy_ch + t, d2 + i * dy_ch + t, rem); },
-           [&](int j) __attribute__((always_inline)) { return tail_pair<T>(x[j] + t, x2[j] + t, rem); });
-      full_steps(d2, x2);
-      ++r;  // row r + 1 is done too
-      continue;
+      for (int j = 0; j < RK; ++j) {
+        V_ xv = Ops::loadu(x[j] + v);
+        // Keeps xv in a register: GCC otherwise folds the load into each of the RO FMAs, RO times
+        // the loads (unaligned, often line-splitting) of the one this needs.
+        asm("" : "+v"(xv));
+#pragma GCC unroll 4
+        for (int i = 0; i < RO; ++i) acc[i][j] = Ops::fmadd(dv[i], xv, acc[i][j]);
+      }
+    };
+    for (int64_t vv = 0; vv < full; ++vv) step(vv * L, [](const T* p) { return Ops::loadu(p); });
+    if (rem > 0) {
+      const unsigned m = (1u << rem) - 1u;
+      step(full * L, [m](const T* p) {
+        if constexpr (sizeof(T) == 4)
+          return _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), p);
+        else
+          return _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), p);
+      });
     }
-    const unsigned m = (1u << rem) - 1u;
-    const int64_t t = full * L;
-    step(
-        [&](int i) __attribute__((always_inline)) {
-          if constexpr (sizeof(T) == 4)
-            return _mm512_maskz_loadu_ps(static_cast<__mmask16>(m), d + i * dy_ch + t);
-          else
-            return _mm512_maskz_loadu_pd(static_cast<__mmask8>(m), d + i * dy_ch + t);
-        },
-        [&](int j) __attribute__((always_inline)) { return Ops::loadu(x[j] + t); });
   }
 #pragma GCC unroll 4
   for (int i = 0; i < RO; ++i)
