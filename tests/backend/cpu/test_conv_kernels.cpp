@@ -166,6 +166,17 @@ void check_all(Fwd forward, Bwd backward_data, double tol) {
     crisp::cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
     require_close(dw, rdw, tol, "backward weight");
     require_close(db, rdb, tol, "backward bias");
+    // The batched small-map path (conv_batched.hpp) is valid on every geometry; the public entry
+    // points pick it only for small output maps.
+    std::fill(y.begin(), y.end(), T(-7));
+    crisp::cpu::detail::conv2d_forward_batched(g, x.data(), w.data(), b.data(), y.data());
+    require_close(y, ref_forward(g, x, w, &b), tol, "forward (batched)");
+    std::fill(dx.begin(), dx.end(), T(-7));
+    crisp::cpu::detail::conv2d_backward_data_batched(g, dy.data(), w.data(), dx.data());
+    require_close(dx, rdx, tol, "backward data (batched)");
+    std::fill(dw.begin(), dw.end(), T(-7));
+    crisp::cpu::detail::conv2d_backward_weight_batched(g, x.data(), dy.data(), dw.data());
+    require_close(dw, rdw, tol, "backward weight (batched)");
 #if defined(__AVX512F__)
     // The direct backward-weight is only picked for wide images; check it on every geometry it can take.
     if (g.stride_w == 1) {
@@ -216,6 +227,30 @@ TEST_CASE("conv kernels: public entry points and a larger layer", "[conv]") {
   require_close(dx, rdx, 2e-5, "backward data");
   crisp::cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), static_cast<float*>(nullptr));
   require_close(dw, rdw, 2e-5, "backward weight");
+}
+
+TEST_CASE("conv kernels: small output maps take the batched GEMM through the public entry points", "[conv]") {
+  // DCGAN discriminator's 512 -> 1024 4x4 stride 2 layer at 8 x 8 (4 x 4 out), batch 3, and
+  // VGG's 3x3 at 8 x 8 with groups: both within conv_batched_pays.
+  for (const Conv2dGeometry& g : {geom(3, 32, 8, 8, 48, 4, 4, 2, 1, 1, 1), geom(2, 16, 8, 8, 24, 3, 3, 1, 1, 1, 2)}) {
+    INFO(describe(g));
+    REQUIRE(crisp::cpu::detail::conv_batched_pays<float>(g));
+    std::mt19937_64 rng(5);
+    const auto x = random_vec<float>(static_cast<size_t>(g.N * g.C * g.H * g.W), rng);
+    const auto w = random_vec<float>(static_cast<size_t>(g.O * g.Cg() * g.kh * g.kw), rng);
+    const auto b = random_vec<float>(static_cast<size_t>(g.O), rng);
+    const auto dy = random_vec<float>(static_cast<size_t>(g.N * g.O * g.P * g.Q), rng);
+    std::vector<float> y(dy.size()), dx(x.size()), dw(w.size()), db(b.size());
+    crisp::cpu::conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
+    require_close(y, ref_forward(g, x, w, &b), 2e-5, "forward");
+    std::vector<double> rdx, rdw, rdb;
+    ref_backward(g, x, w, dy, rdx, rdw, rdb);
+    crisp::cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+    require_close(dx, rdx, 2e-5, "backward data");
+    crisp::cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
+    require_close(dw, rdw, 2e-5, "backward weight");
+    require_close(db, rdb, 2e-5, "backward bias");
+  }
 }
 
 TEST_CASE("conv kernels reject impossible geometries", "[conv]") {

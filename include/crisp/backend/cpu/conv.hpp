@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "crisp/backend/cpu/conv_batched.hpp"
 #include "crisp/backend/cpu/conv_direct.hpp"
 #include "crisp/backend/cpu/conv_direct_wgrad.hpp"
 #include "crisp/backend/cpu/conv_gemm.hpp"
@@ -176,6 +177,11 @@ template <class T>
 void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
   check_geometry(g, "conv2d_backward_weight");
   const int64_t Cg = g.Cg(), Og = g.Og(), K = Cg * g.kh * g.kw, HW = g.H * g.W, PQ = g.P * g.Q;
+  if (conv_batched_pays<T>(g)) {
+    conv2d_backward_weight_batched(g, x, dy, dw);
+    if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
+    return;
+  }
 #if defined(__AVX512F__)
   if (g.stride_w == 1 && conv2d_backward_weight_direct_pays<T>(g)) {
     conv2d_backward_weight_direct(g, x, dy, dw);
@@ -222,12 +228,16 @@ void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* d
 // y [N, O, P, Q] = conv2d(x [N, C, H, W], w [O, C/groups, kh, kw]) + bias [O] (bias may be null).
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+  check_geometry(g, "conv2d_forward");
+  if (detail::conv_batched_pays<T>(g)) return detail::conv2d_forward_batched(g, x, w, bias, y);
   detail::conv2d_forward_with<detail::DefaultGemmKernel<T>>(g, x, w, bias, y);
 }
 
 // dx [N, C, H, W] (overwritten) = gradient of the forward with respect to x, given dy [N, O, P, Q].
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+  check_geometry(g, "conv2d_backward_data");
+  if (detail::conv_batched_pays<T>(g)) return detail::conv2d_backward_data_batched(g, dy, w, dx);
   detail::conv2d_backward_data_with<detail::DefaultGemmKernel<T>>(g, dy, w, dx);
 }
 
