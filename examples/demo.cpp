@@ -34,10 +34,13 @@
 #include <vector>
 
 #include "common/train_loop.hpp"
+#include "demo_args.hpp"
 #include "demo_net.hpp"
 
 namespace {
 
+using crisp::examples::demo::Args;
+using crisp::examples::demo::parse_demo_args;
 namespace fs = std::filesystem;
 namespace data = crisp::data;
 namespace nn = crisp::nn;
@@ -56,14 +59,7 @@ const std::vector<std::string> kTrainPhotos = {"astronaut.png", "camera.png", "r
 const std::vector<std::string> kHeldOutPhotos = {"chelsea.png", "coffee.png", "motorcycle_right.png"};
 
 // ---- data -----------------------------------------------------------------------------------
-struct Args {
-  ex::TrainOptions train;
-  int64_t crop = 48, eval_crop = 128, eval_crops = 12, channels = 32, blocks = 4;
-  int64_t kernel_min = 7, kernel_max = 11, kernels = 4;
-  bool unseen_kernels = false;
-  double noise = 0.01, max_seconds = 180;
-  int64_t warmup = 100;
-};
+
 
 struct Split {
   std::vector<Tensor<float>> train, held_out;
@@ -266,32 +262,7 @@ int run(const Args& a) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"demo: train a small deblurring CNN on CPU in minutes, then score it on held-out crops"};
   Args a;
-  a.train.out = "demo_out";
-  a.train.iters = 2400;
-  a.train.batch_size = 8;
-  a.train.lr = 2e-3;
-  a.train.checkpoint_every = 600;
-  a.train.sample_every = 600;
-  a.train.log_every = 50;
-  ex::add_train_options(app, a.train);
-  app.get_option("--data")->description("folder of your own sharp images (default: scikit-image's photographs)");
-  app.add_option("--crop", a.crop, "training crop side")->capture_default_str();
-  app.add_option("--eval-crop", a.eval_crop, "held-out crop side")->capture_default_str();
-  app.add_option("--eval-crops", a.eval_crops, "number of held-out crops")->capture_default_str();
-  app.add_option("--channels", a.channels, "feature channels of the model (2x at half resolution)")->capture_default_str();
-  app.add_option("--blocks", a.blocks, "ResBlocks in the model")->capture_default_str();
-  app.add_option("--kernel-min", a.kernel_min, "smallest blur kernel (odd, px)")->capture_default_str();
-  app.add_option("--kernel-max", a.kernel_max, "largest blur kernel (odd, px)")->capture_default_str();
-  app.add_option("--kernels", a.kernels, "camera-shake kernels in the bank (sizes cycle min..max)")
-      ->capture_default_str();
-  app.add_flag("--unseen-kernels", a.unseen_kernels, "blur the held-out crops with kernels drawn apart from training's");
-  app.add_option("--noise", a.noise, "Gaussian noise sigma on [0, 1] images")->capture_default_str();
-  app.add_option("--warmup", a.warmup, "steps of linear learning-rate warmup before the cosine decay")
-      ->capture_default_str();
-  app.add_option("--max-seconds", a.max_seconds, "stop training after this long (0: no limit)")
-      ->capture_default_str();
-  CRISP_CLI_PARSE(app, argc, argv);
+  if (const int code = parse_demo_args(argc, argv, a); code >= 0) return code;
   return ex::run_main(kProgram, [&] { return run(a); });
 }
