@@ -14,6 +14,7 @@
 //   bench_models --benchmark_filter=srn            one network (rows <model>_<size>/<train|infer>/<lib>/round:<r>)
 //   bench_models --benchmark_filter='demo.*/train'
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <string>
@@ -47,6 +49,15 @@ std::map<std::string, Slot> g_slots;  // by "<case>/<lib>"
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+// CPU seconds of the whole process (all threads, user + system). On a shared machine the wall time
+// of a step grows with the other jobs' load; its CPU time much less (it still counts libgomp's
+// spinning), so the summary reports both.
+double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 std::string case_name(const std::string& model, Mode mode) {
   return model + "_" + model_size(model) + (mode == Mode::Train ? "/train" : "/infer");
 }
@@ -62,15 +73,19 @@ void BM_round(benchmark::State& state, std::string model, Mode mode, bool torch,
       const double dt = seconds_since(t0);
       s.steps_per_round = std::clamp(static_cast<int>(kRoundTarget / std::max(dt, 1e-6)), 1, kMaxStepsPerRound);
     }
+    double best_cpu = 1e300;
     for (auto _ : state) {
       double best = 1e300;
       for (int i = 0; i < s.steps_per_round; ++i) {
         const auto t0 = Clock::now();
+        const double c0 = process_cpu_seconds();
         s.runner->step();
         best = std::min(best, seconds_since(t0));
+        best_cpu = std::min(best_cpu, process_cpu_seconds() - c0);
       }
       state.SetIterationTime(best);
     }
+    state.counters["cpu_s"] = best_cpu;
     const double v = s.runner->last_value();
     if (!std::isfinite(v)) state.SkipWithError("the step produced a non-finite value");
     state.counters["steps"] = s.steps_per_round;
@@ -104,6 +119,7 @@ std::string loadavg() {
 // Prints the usual rows, then the summary: per case, best and median round of each library.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  SummaryReporter() : ConsoleReporter(isatty(fileno(stdout)) ? OO_ColorTabular : OO_Tabular) {}
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& r : runs) {
       if (r.error_occurred || r.iterations == 0) continue;
@@ -112,6 +128,8 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       const std::string c = name.substr(0, lib_begin), lib = name.substr(lib_begin + 1, lib_end - lib_begin - 1);
       if (std::find(order_.begin(), order_.end(), c) == order_.end()) order_.push_back(c);
       times_[c][lib].push_back(r.real_accumulated_time / static_cast<double>(r.iterations));
+      const auto cpu = r.counters.find("cpu_s");
+      if (cpu != r.counters.end()) cpu_[c][lib].push_back(cpu->second.value);
     }
     ConsoleReporter::ReportRuns(runs);
   }
@@ -119,8 +137,9 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     ConsoleReporter::Finalize();
     std::printf("\nSummary: seconds per step, best and median of the rounds; ratio = torch / crisp (> 1: crisp faster)\n");
     std::printf("load average at the end: %s\n", loadavg().c_str());
-    std::printf("%-26s %7s %10s %10s %10s %10s %9s %9s\n", "case", "rounds", "crisp best", "crisp med", "torch best",
-                "torch med", "ratio bst", "ratio med");
+    std::printf("(cpu ratio: the same for the best process CPU seconds per step, all threads)\n");
+    std::printf("%-26s %7s %10s %10s %10s %10s %9s %9s %9s\n", "case", "rounds", "crisp best", "crisp med", "torch best",
+                "torch med", "ratio bst", "ratio med", "cpu ratio");
     for (const std::string& c : order_) {
       const auto& crisp = times_[c]["crisp"];
       const auto& torch = times_[c]["torch"];
@@ -138,15 +157,21 @@ class SummaryReporter : public benchmark::ConsoleReporter {
         std::snprintf(b, sizeof b, "%.2f", tr / cr);
         return std::string(b);
       };
-      std::printf("%-26s %3zu/%-3zu %10s %10s %10s %10s %9s %9s\n", c.c_str(), crisp.size(), torch.size(),
+      const auto& cc = cpu_[c]["crisp"];
+      const auto& tc = cpu_[c]["torch"];
+      char cpu_ratio[32] = "-";
+      if (!cc.empty() && !tc.empty())
+        std::snprintf(cpu_ratio, sizeof cpu_ratio, "%.2f",
+                      *std::min_element(tc.begin(), tc.end()) / *std::min_element(cc.begin(), cc.end()));
+      std::printf("%-26s %3zu/%-3zu %10s %10s %10s %10s %9s %9s %9s\n", c.c_str(), crisp.size(), torch.size(),
                   cell(crisp, true).c_str(), cell(crisp, false).c_str(), cell(torch, true).c_str(),
-                  cell(torch, false).c_str(), ratio(true).c_str(), ratio(false).c_str());
+                  cell(torch, false).c_str(), ratio(true).c_str(), ratio(false).c_str(), cpu_ratio);
     }
   }
 
  private:
   std::vector<std::string> order_;
-  std::map<std::string, std::map<std::string, std::vector<double>>> times_;
+  std::map<std::string, std::map<std::string, std::vector<double>>> times_, cpu_;
 };
 
 // Takes --rounds=N and --threads=N out of argv before Google Benchmark sees it.
