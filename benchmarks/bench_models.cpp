@@ -89,7 +89,7 @@ void BM_round(benchmark::State& state, std::string model, Mode mode, bool torch,
     const double v = s.runner->last_value();
     if (!std::isfinite(v)) state.SkipWithError("the step produced a non-finite value");
     state.counters["steps"] = s.steps_per_round;
-    state.SetLabel("value " + std::to_string(v));
+    state.SetLabel(std::to_string(s.runner->parameters()) + " params, value " + std::to_string(v));
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }

@@ -3,6 +3,7 @@
 // torch's headers never meet in one TU (both define Tensor, nn::Module, relu, ... and macros).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ class Runner {
   // The last step's main loss (train) or an output sum (inference): proves the step ran and lets
   // the harness print that both sides computed something finite.
   virtual double last_value() const = 0;
+  // Trainable parameters of the networks the step updates or runs (both sides must agree: same
+  // architecture). For the semantic step: the deblurring net, the discriminator and VGG16.
+  virtual int64_t parameters() = 0;
 };
 
 std::unique_ptr<Runner> make_crisp(const std::string& model, Mode mode);

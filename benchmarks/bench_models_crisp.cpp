@@ -39,6 +39,12 @@ Tensor<float> component_masks(int64_t n, int64_t h, int64_t w, Generator& gen) {
   return m;
 }
 
+int64_t count(const std::vector<Tensor<float>>& params) {
+  int64_t n = 0;
+  for (const auto& p : params) n += p.numel();
+  return n;
+}
+
 class Base : public Runner {
  public:
   double last_value() const override {
@@ -57,6 +63,7 @@ class Base : public Runner {
 // backward, Adam. Parser probabilities and component masks are inputs (the parser has its own row).
 class SemanticDeblur : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()) + (!disc_.is_empty() ? count(disc_->parameters()) + count(vgg_->parameters()) : 0); }
   explicit SemanticDeblur(Mode mode) : mode_(mode) {
     net_ = models::SemanticDeblurNet(models::SemanticDeblurNetOptions(), gen_);
     blurred_ = crisp::rand<float>({4, 3, 128, 128}, gen_);
@@ -115,6 +122,7 @@ class SemanticDeblur : public Base {
 // ---- FaceParsingNet b4@128: weighted cross-entropy over Helen's 11 classes, Adam ------------------
 class FaceParsing : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()); }
   explicit FaceParsing(Mode mode) : mode_(mode) {
     net_ = models::FaceParsingNet(models::FaceParsingNetOptions(), gen_);
     x_ = crisp::rand<float>({4, 3, 128, 128}, gen_);
@@ -154,6 +162,7 @@ class FaceParsing : public Base {
 // ---- DCGAN discriminator b4@128: the semantic program's D step ----------------------------------
 class DCGAN : public Base {
  public:
+  int64_t parameters() override { return count(disc_->parameters()); }
   explicit DCGAN(Mode mode) : mode_(mode) {
     disc_ = models::DCGANDiscriminator(models::DCGANDiscriminatorOptions().image_size(128), gen_);
     real_ = crisp::rand<float>({4, 3, 128, 128}, gen_);
@@ -184,6 +193,7 @@ class DCGAN : public Base {
 // ---- VGG16 features b4@128: the perceptual loss (frozen; gradient to the input, no optimiser) ----
 class VGG : public Base {
  public:
+  int64_t parameters() override { return count(vgg_->parameters()); }
   explicit VGG(Mode mode) : mode_(mode) {
     vgg_ = models::VGG16Features(models::VGG16FeaturesOptions(), gen_);
     for (auto& p : vgg_->parameters()) p.requires_grad_(false);
@@ -217,6 +227,7 @@ class VGG : public Base {
 // ---- SRN b4@256: the multiscale MSE loss, Adam ---------------------------------------------------
 class SRN : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()); }
   explicit SRN(Mode mode) : mode_(mode) {
     net_ = models::SRN(models::SRNOptions(), gen_);
     blurred_ = crisp::rand<float>({4, 3, 256, 256}, gen_);
@@ -246,6 +257,7 @@ class SRN : public Base {
 // ---- CycleGAN ResnetGenerator b1@256: the cycle-consistency term 10 L1(G(x), y), Adam ------------
 class CycleGANG : public Base {
  public:
+  int64_t parameters() override { return count(g_->parameters()); }
   explicit CycleGANG(Mode mode) : mode_(mode) {
     g_ = models::ResnetGenerator(models::ResnetGeneratorOptions(3, 3), gen_);
     models::init_cyclegan_weights(g_, 0.02, gen_);
@@ -276,6 +288,7 @@ class CycleGANG : public Base {
 // ---- PatchGAN NLayerDiscriminator b1@256: the LSGAN D step ---------------------------------------
 class PatchGAN : public Base {
  public:
+  int64_t parameters() override { return count(d_->parameters()); }
   explicit PatchGAN(Mode mode) : mode_(mode) {
     d_ = models::NLayerDiscriminator(models::NLayerDiscriminatorOptions(3), gen_);
     models::init_cyclegan_weights(d_, 0.02, gen_);
@@ -306,6 +319,7 @@ class PatchGAN : public Base {
 // ---- the demo: DemoNet (32 channels, 4 ResBlocks), 8 crops of 48x48, L1, Adam 2e-3 -------------
 class Demo : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()); }
   explicit Demo(Mode mode) : mode_(mode) {
     net_ = crisp::examples::DemoNet(crisp::examples::DemoNetOptions(), gen_);
     blurred_ = crisp::rand<float>({8, 3, 48, 48}, gen_);

@@ -354,6 +354,12 @@ TORCH_MODULE(DemoNet);
 using torch::optim::Adam;
 using torch::optim::AdamOptions;
 
+int64_t count(const std::vector<Tensor>& params) {
+  int64_t n = 0;
+  for (const auto& p : params) n += p.numel();
+  return n;
+}
+
 class Base : public Runner {
  public:
   double last_value() const override { return value_.defined() ? value_.sum().item<double>() : 0.0; }
@@ -364,6 +370,7 @@ class Base : public Runner {
 
 class SemanticDeblur : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()) + (adam_d_ ? count(disc_->parameters()) + count(vgg_->parameters()) : 0); }
   explicit SemanticDeblur(Mode mode) : mode_(mode) {
     blurred_ = rand_in({4, 3, 128, 128});
     sharp_ = rand_in({4, 3, 128, 128});
@@ -418,6 +425,7 @@ class SemanticDeblur : public Base {
 
 class FaceParsing : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()); }
   explicit FaceParsing(Mode mode) : mode_(mode) {
     x_ = rand_in({4, 3, 128, 128});
     if (mode == Mode::Infer) {
@@ -450,6 +458,7 @@ class FaceParsing : public Base {
 
 class DCGAN : public Base {
  public:
+  int64_t parameters() override { return count(disc_->parameters()); }
   explicit DCGAN(Mode mode) : mode_(mode) {
     real_ = rand_in({4, 3, 128, 128});
     fake_ = rand_in({4, 3, 128, 128});
@@ -478,6 +487,7 @@ class DCGAN : public Base {
 
 class VGG : public Base {
  public:
+  int64_t parameters() override { return count(vgg_->parameters()); }
   explicit VGG(Mode mode) : mode_(mode) {
     for (auto& p : vgg_->parameters()) p.requires_grad_(false);
     vgg_->eval();
@@ -504,6 +514,7 @@ class VGG : public Base {
 
 class SRNRunner : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()); }
   explicit SRNRunner(Mode mode) : mode_(mode) {
     blurred_ = rand_in({4, 3, 256, 256});
     sharp_ = rand_in({4, 3, 256, 256});
@@ -531,6 +542,7 @@ class SRNRunner : public Base {
 
 class CycleGANG : public Base {
  public:
+  int64_t parameters() override { return count(g_->parameters()); }
   explicit CycleGANG(Mode mode) : mode_(mode) {
     init_normal(*g_, 0.02);
     x_ = rand_in({1, 3, 256, 256}, -1.f, 1.f);
@@ -559,6 +571,7 @@ class CycleGANG : public Base {
 
 class PatchGAN : public Base {
  public:
+  int64_t parameters() override { return count(d_->parameters()); }
   explicit PatchGAN(Mode mode) : mode_(mode) {
     init_normal(*d_, 0.02);
     real_ = rand_in({1, 3, 256, 256}, -1.f, 1.f);
@@ -588,6 +601,7 @@ class PatchGAN : public Base {
 
 class Demo : public Base {
  public:
+  int64_t parameters() override { return count(net_->parameters()); }
   explicit Demo(Mode mode) : mode_(mode) {
     blurred_ = rand_in({8, 3, 48, 48});
     sharp_ = rand_in({8, 3, 48, 48});
