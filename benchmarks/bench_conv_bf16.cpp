@@ -6,6 +6,7 @@
 //
 //   OMP_NUM_THREADS=2 ./bench_conv_bf16 --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -68,6 +69,33 @@ Buffers make(const Conv2dGeometry& g) {
   return b;
 }
 
+// Issue rate of one core, 24 independent accumulators (no latency bound), billions of zmm
+// instructions per second: VFMADD231PS (16 multiply-adds) and VDPBF16PS (32). Their ratio bounds
+// what any BF16 kernel built on VDPBF16PS can gain over an FP32 FMA kernel on this CPU.
+#if defined(__AVX512BF16__)
+template <bool Bf16>
+double issue_rate() {
+  __m512 c[24];
+  for (int i = 0; i < 24; ++i) c[i] = _mm512_set1_ps(float(i));
+  __m512 a = _mm512_set1_ps(1.0001f);
+  const __m512 b = _mm512_set1_ps(0.9999f);
+  const long iters = 4000000;
+  const double t0 = omp_get_wtime();
+  for (long k = 0; k < iters; ++k) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; ++i)
+      c[i] = Bf16 ? _mm512_dpbf16_ps(c[i], (__m512bh)a, (__m512bh)b) : _mm512_fmadd_ps(a, b, c[i]);
+    __asm__ volatile("" : "+v"(a));
+  }
+  const double t = omp_get_wtime() - t0;
+  alignas(64) float lanes[16];
+  float sink = 0;
+  for (int i = 0; i < 24; ++i) _mm512_store_ps(lanes, c[i]), sink += lanes[i % 16];
+  benchmark::DoNotOptimize(sink);
+  return 24.0 * double(iters) / t / 1e9;
+}
+#endif
+
 std::map<std::string, double> g_best;  // "layer pass math" -> best seconds per call
 
 void run(benchmark::State& st, const Layer& l, int pass, ConvMath math) {
@@ -100,6 +128,13 @@ int main(int argc, char** argv) {
                 crisp::cpu::cpu_features_string().c_str());
     return 0;
   }
+#if defined(__AVX512BF16__)
+  double fma = 0, dp = 0;
+  for (int r = 0; r < 3; ++r) fma = std::max(fma, issue_rate<false>()), dp = std::max(dp, issue_rate<true>());
+  std::printf("one core: VFMADD231PS zmm %.2f G/s (%.0f GFLOP/s), VDPBF16PS zmm %.2f G/s (%.0f GFLOP/s): "
+              "a VDPBF16PS kernel can reach at most %.2fx an FMA kernel here\n",
+              fma, fma * 32, dp, dp * 64, 2 * dp / fma);
+#endif
   const std::vector<Layer> ls = layers();
   for (const Layer& l : ls)
     for (int pass = 0; pass < 3; ++pass)
