@@ -101,7 +101,7 @@ std::map<std::string, double> g_best;  // "layer pass math" -> best seconds per 
 void run(benchmark::State& st, const Layer& l, int pass, ConvMath math) {
   const Buffers b0 = make(l.g);
   Buffers b = b0;
-  const crisp::ConvMathScope scope(math);
+  const crisp::cpu::ConvMathScope scope(math);
   auto once = [&] {
     if (pass == 0) crisp::cpu::conv2d_forward<float>(l.g, b.x.data(), b.w.data(), nullptr, b.y.data());
     if (pass == 1) crisp::cpu::conv2d_backward_data<float>(l.g, b.dy.data(), b.w.data(), b.dx.data());

@@ -20,6 +20,7 @@
 #include <crisp/tensor/device.hpp>
 #include <crisp/tensor/error.hpp>
 #if defined(CRISP_WITH_CUDA)
+#include <crisp/backend/cuda/conv.hpp>
 #include <crisp/backend/cuda/runtime.hpp>
 #endif
 
@@ -108,7 +109,7 @@ inline Device parse_device(const std::string& s, const std::string& program) {
   throw ValueError(program + ": expected --device cpu, cuda or cuda:N, got '" + s + "'");
 }
 
-// --conv-math: sets crisp::set_conv_math for the whole run. A CPU run in bf16 on a CPU without
+// --conv-math: the convolution math of the run's device (cpu:: or cuda::set_conv_math). A CPU run in bf16 on a CPU without
 // avx512_bf16, or in tf32, is refused here rather than at the first convolution.
 inline ConvMath parse_conv_math(const std::string& s, const std::string& device, const std::string& program) {
   ConvMath m = ConvMath::FP32;
@@ -145,7 +146,11 @@ inline void check_train_options(const TrainOptions& o, const std::string& progra
   CRISP_CHECK(o.batch_size % dist().world_size() == 0, ValueError, program, "expected --batch-size (the global batch) ",
               "to be a multiple of the ", dist().world_size(), " ranks, got ", o.batch_size);
   parse_device(o.device, program);
-  set_conv_math(parse_conv_math(o.conv_math, o.device, program));
+  const ConvMath math = parse_conv_math(o.conv_math, o.device, program);
+#if defined(CRISP_WITH_CUDA)
+  if (o.device.rfind("cuda", 0) == 0) return cuda::set_conv_math(math);
+#endif
+  cpu::set_conv_math(math);
 }
 
 // The images of a data folder, sorted; a missing folder, a file, or a folder without images

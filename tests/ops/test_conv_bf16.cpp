@@ -45,7 +45,7 @@ void check_against_double(F f, const Shape& xs, const Shape& ws, int64_t o) {
                  bd = to_double(b0).requires_grad_();
   Tensor<float> y;
   {
-    const ConvMathScope bf16(ConvMath::BF16);
+    const cpu::ConvMathScope bf16(ConvMath::BF16);
     y = f(x, w, b);
     const Tensor<float> r = to_float_weights(y.shape());
     sum(y * r).backward();
@@ -87,7 +87,7 @@ TEST_CASE("bf16: an op on a CPU without avx512_bf16 names the op and the missing
   Generator gen(1);
   const Tensor<float> x = randn<float>({1, 2, 6, 6}, gen), w = randn<float>({3, 2, 3, 3}, gen);
   const cpu::HideCpuFeatures hidden(cpu::kAvx512Bf16);
-  const ConvMathScope bf16(ConvMath::BF16);
+  const cpu::ConvMathScope bf16(ConvMath::BF16);
   CHECK_THROWS_WITH(conv2d(x, w), Catch::Contains("conv2d_forward") && Catch::Contains("avx512_bf16"));
   CHECK_THROWS_AS(conv_transpose2d(x, w.transpose(0, 1).contiguous()), Error);
 }

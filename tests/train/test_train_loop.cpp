@@ -162,10 +162,10 @@ TEST_CASE("Shared options: --conv-math picks the convolution arithmetic or says 
   o.out = "unused";
   o.conv_math = "fp32";
   ex::check_train_options(o, "t");
-  CHECK(crisp::conv_math() == crisp::ConvMath::FP32);
+  CHECK(crisp::cpu::conv_math() == crisp::ConvMath::FP32);
   o.conv_math = "tf32";
   CHECK_THROWS_WITH(ex::check_train_options(o, "t"), Catch::Contains("tf32 is a CUDA mode"));
-  CHECK(crisp::conv_math() == crisp::ConvMath::FP32);
+  CHECK(crisp::cpu::conv_math() == crisp::ConvMath::FP32);
 }
 
 TEST_CASE("Checkpointer keeps the newest folders and points latest at a complete one", "[train][checkpoint]") {

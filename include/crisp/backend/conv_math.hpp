@@ -1,11 +1,13 @@
-// The arithmetic of the convolutions' multiply-adds, one run-time switch for every device (like
-// torch.backends.cuda.matmul.allow_tf32 plus an autocast for convolutions). FP32 (exact IEEE
-// float) by default. TF32 (10-bit mantissas) is a CUDA tensor-core mode; BF16 rounds both
-// operands to bfloat16 (8 significant bits, round to nearest even) and accumulates in FP32, on
-// CUDA tensor cores or on CPUs with AVX512_BF16. Tensors, master weights and optimiser state stay
-// float: only the operands of a convolution's products are rounded. Double convolutions are never
-// rounded (double is the reference / gradcheck type); the switch applies to float tensors.
-// Plain C++ (no CUDA types): nvcc and the host compiler both include it.
+// The arithmetic of the convolutions' multiply-adds. FP32 (exact IEEE float) by default. TF32
+// (10-bit mantissas) is a CUDA tensor-core mode; BF16 rounds both operands of every product to
+// bfloat16 (8 significant bits, round to nearest even) and accumulates in FP32, on CUDA tensor
+// cores or on CPUs with AVX512_BF16. Tensors, master weights and optimiser state stay float:
+// only a convolution's operands are rounded. Double convolutions are never rounded (double is the
+// reference / gradcheck type). Plain C++ (no CUDA types): nvcc and the host compiler include it.
+//
+// One switch per device kind, twins like the primitives: crisp::cpu::set_conv_math (here) and
+// crisp::cuda::set_conv_math (backend/cuda/conv.hpp), as PyTorch keeps autocast per device type,
+// so that a CPU reference computed beside a TF32 / BF16 GPU run stays FP32.
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,8 @@ inline const char* to_string(ConvMath m) {
   return "?";
 }
 
+namespace cpu {
+
 namespace detail {
 inline std::atomic<ConvMath>& conv_math_ref() {
   static std::atomic<ConvMath> m{ConvMath::FP32};
@@ -30,11 +34,12 @@ inline std::atomic<ConvMath>& conv_math_ref() {
 }
 }  // namespace detail
 
-// Process-wide; set it before a step, not while another thread is inside a convolution.
+// The CPU convolutions' math: FP32 or BF16 (TF32 throws at the first convolution). Process-wide;
+// set it between steps, not while another thread is inside a convolution.
 inline void set_conv_math(ConvMath m) { detail::conv_math_ref() = m; }
 inline ConvMath conv_math() { return detail::conv_math_ref(); }
 
-// Sets the math for a scope and restores the previous one on exit (exceptions included).
+// Sets the CPU convolutions' math for a scope and restores the previous one on exit.
 class ConvMathScope {
  public:
   explicit ConvMathScope(ConvMath m) : prev_(conv_math()) { set_conv_math(m); }
@@ -46,4 +51,5 @@ class ConvMathScope {
   ConvMath prev_;
 };
 
+}  // namespace cpu
 }  // namespace crisp

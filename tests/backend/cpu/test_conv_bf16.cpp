@@ -21,7 +21,7 @@
 namespace {
 
 using crisp::ConvMath;
-using crisp::ConvMathScope;
+using crisp::cpu::ConvMathScope;
 using crisp::cpu::Conv2dGeometry;
 
 Conv2dGeometry geom(int64_t N, int64_t C, int64_t H, int64_t W, int64_t O, int64_t kh, int64_t kw, int64_t s,
@@ -211,12 +211,12 @@ TEST_CASE("bf16 conv: a CPU (or build) without avx512_bf16 is refused with a cle
 }
 
 TEST_CASE("conv math: TF32 is refused on the CPU, the scope restores the previous setting", "[conv][bf16]") {
-  REQUIRE(crisp::conv_math() == ConvMath::FP32);
+  REQUIRE(crisp::cpu::conv_math() == ConvMath::FP32);
   const Conv2dGeometry g = geom(1, 2, 5, 5, 3, 3, 3, 1, 1, 1, 1);
   std::vector<float> x(50, 1.f), w(54, 1.f), y(75);
   {
     const ConvMathScope tf32(ConvMath::TF32);
-    CHECK(crisp::conv_math() == ConvMath::TF32);
+    CHECK(crisp::cpu::conv_math() == ConvMath::TF32);
     CHECK_THROWS_WITH(crisp::cpu::conv2d_forward<float>(g, x.data(), w.data(), nullptr, y.data()),
                       Catch::Contains("conv2d_forward") && Catch::Contains("tf32"));
     {
@@ -224,8 +224,8 @@ TEST_CASE("conv math: TF32 is refused on the CPU, the scope restores the previou
       crisp::cpu::conv2d_forward<float>(g, x.data(), w.data(), nullptr, y.data());
       CHECK(y[12] == 18.f);  // interior: 2 channels x 9 taps
     }
-    CHECK(crisp::conv_math() == ConvMath::TF32);
+    CHECK(crisp::cpu::conv_math() == ConvMath::TF32);
   }
-  CHECK(crisp::conv_math() == ConvMath::FP32);
+  CHECK(crisp::cpu::conv_math() == ConvMath::FP32);
   CHECK(std::string(crisp::to_string(ConvMath::BF16)) == "bf16");
 }

@@ -20,6 +20,10 @@ inline std::atomic<ConvBackend>& conv_backend_ref() {
   static std::atomic<ConvBackend> b{ConvBackend::Native};
   return b;
 }
+inline std::atomic<ConvMath>& conv_math_ref() {
+  static std::atomic<ConvMath> m{ConvMath::FP32};
+  return m;
+}
 
 inline ConvShape to_shape(const Conv2dGeometry& g, const char* op) {
   auto i32 = [op](int64_t v) {
@@ -49,10 +53,8 @@ inline void check_cudnn(const ConvShape& s, ConvMath math, const char* op) {
 inline void set_conv_backend(ConvBackend b) { detail::conv_backend_ref() = b; }
 inline ConvBackend conv_backend() { return detail::conv_backend_ref(); }
 // torch.backends.cuda.matmul.allow_tf32 for convolutions, plus BF16. FP32 (exact) by default.
-// The same process-wide switch as crisp::set_conv_math (backend/conv_math.hpp): one setting for
-// every device.
-inline void set_conv_math(ConvMath m) { crisp::set_conv_math(m); }
-inline ConvMath conv_math() { return crisp::conv_math(); }
+inline void set_conv_math(ConvMath m) { detail::conv_math_ref() = m; }
+inline ConvMath conv_math() { return detail::conv_math_ref(); }
 
 // ---- twins of crisp::cpu (include/crisp/backend/cpu/conv.hpp) ------------------------------
 
