@@ -205,8 +205,8 @@ void conv2d_backward_weight_with(const Conv2dGeometry& g, const T* x, const T* d
         for (int64_t gi = 0; gi < g.groups; ++gi) {
           const ConvSource<T> src{x + (n * g.C + gi * Cg) * HW, g.H, g.W, g.stride_h, g.stride_w, g.Q};
           im2col_rows(src, taps.data(), K, j0, cnt, col);
-          gemm_with<Kern>(false, true, Og, K, cnt, T(1), dy + (n * g.O + gi * Og) * PQ + j0, PQ, col, cnt, T(1),
-                  part + gi * Og * K, K);
+          gemm_with<Kern>(false, true, Og, K, cnt, T(1), dy + (n * g.O + gi * Og) * PQ + j0, PQ, col, cnt,
+                          T(1), part + gi * Og * K, K);
         }
       }
     }
