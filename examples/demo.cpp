@@ -182,7 +182,8 @@ int run(const Args& a) {
   int64_t nparams = 0;
   for (const auto& p : net->parameters()) nparams += p.numel();
   std::cout << kProgram << ": model: residual CNN, " << a.blocks << " ResBlocks of " << a.channels
-            << " channels at half resolution, " << nparams << " parameters\n";
+            << " channels at half resolution, " << nparams << " parameters, conv math "
+            << a.train.conv_math << "\n";
   crisp::optim::Adam adam(net->parameters(), crisp::optim::AdamOptions(a.train.lr));
   // Linear warmup (a fresh net's first steps are not taken at the full rate), then a cosine
   // decay to 5% of --lr.

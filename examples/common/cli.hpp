@@ -14,10 +14,13 @@
 // Exit codes of the programs: 0 done, 1 error (message on stderr), 2 bad command line,
 // 130 stopped by Ctrl-C after writing a checkpoint (see interrupt.hpp).
 #include <CLI/CLI.hpp>
+#include <crisp/backend/conv_math.hpp>
+#include <crisp/backend/cpu/cpu_features.hpp>
 #include <crisp/data/dataset.hpp>
 #include <crisp/tensor/device.hpp>
 #include <crisp/tensor/error.hpp>
 #if defined(CRISP_WITH_CUDA)
+#include <crisp/backend/cuda/conv.hpp>
 #include <crisp/backend/cuda/runtime.hpp>
 #endif
 
@@ -42,6 +45,7 @@ struct TrainOptions {
   double lr = 1e-4;
   uint64_t seed = 0;
   std::string device = "cpu";       // "cpu" or "cuda" / "cuda:N"
+  std::string conv_math = "fp32";   // convolution arithmetic: fp32, bf16 (or tf32 on CUDA)
   bool resume = false;              // continue from OUT/checkpoints/latest
   std::string resume_from;          // continue from this checkpoint folder (implies resume)
   int64_t checkpoint_every = 1000;  // steps between checkpoints (0 = only at the end / on Ctrl-C)
@@ -60,6 +64,10 @@ inline void add_train_options(CLI::App& app, TrainOptions& opt) {
   app.add_option("--lr", opt.lr, "learning rate")->capture_default_str();
   app.add_option("--seed", opt.seed, "random seed (same seed, same run)")->capture_default_str();
   app.add_option("--device", opt.device, "cpu or cuda[:N]")->capture_default_str();
+  app.add_option("--conv-math", opt.conv_math,
+                 "convolution arithmetic: fp32, bf16 (bf16 operands, fp32 accumulation and weights; "
+                 "CPU needs avx512_bf16) or tf32 (CUDA only)")
+      ->capture_default_str();
   app.add_flag("--resume", opt.resume, "continue from OUT/checkpoints/latest");
   app.add_option("--resume-from", opt.resume_from, "continue from this checkpoint folder");
   app.add_option("--checkpoint-every", opt.checkpoint_every, "steps between checkpoints (0: end and Ctrl-C only)")
@@ -101,6 +109,25 @@ inline Device parse_device(const std::string& s, const std::string& program) {
   throw ValueError(program + ": expected --device cpu, cuda or cuda:N, got '" + s + "'");
 }
 
+// --conv-math: the convolution math of the run's device (cpu:: or cuda::set_conv_math). A CPU run in bf16 on a CPU without
+// avx512_bf16, or in tf32, is refused here rather than at the first convolution.
+inline ConvMath parse_conv_math(const std::string& s, const std::string& device, const std::string& program) {
+  ConvMath m = ConvMath::FP32;
+  if (s == "bf16")
+    m = ConvMath::BF16;
+  else if (s == "tf32")
+    m = ConvMath::TF32;
+  else
+    CRISP_CHECK(s == "fp32", ValueError, program, "expected --conv-math fp32, bf16 or tf32, got '", s, "'");
+  if (device.rfind("cuda", 0) != 0) {
+    CRISP_CHECK(m != ConvMath::TF32, ValueError, program, "--conv-math tf32 is a CUDA mode; use fp32 or bf16 on the CPU");
+    CRISP_CHECK(m != ConvMath::BF16 || cpu::cpu_has(cpu::kAvx512Bf16), ValueError, program,
+                "--conv-math bf16 on the CPU needs avx512_bf16; this CPU has ", cpu::cpu_features_string(),
+                " (use --conv-math fp32)");
+  }
+  return m;
+}
+
 // Checks the shared options (ranges, device); throws crisp::ValueError naming the option.
 inline void check_train_options(const TrainOptions& o, const std::string& program) {
   CRISP_CHECK(o.iters >= 1, ValueError, program, "expected --iters >= 1, got ", o.iters);
@@ -119,6 +146,11 @@ inline void check_train_options(const TrainOptions& o, const std::string& progra
   CRISP_CHECK(o.batch_size % dist().world_size() == 0, ValueError, program, "expected --batch-size (the global batch) ",
               "to be a multiple of the ", dist().world_size(), " ranks, got ", o.batch_size);
   parse_device(o.device, program);
+  const ConvMath math = parse_conv_math(o.conv_math, o.device, program);
+#if defined(CRISP_WITH_CUDA)
+  if (o.device.rfind("cuda", 0) == 0) return cuda::set_conv_math(math);
+#endif
+  cpu::set_conv_math(math);
 }
 
 // The images of a data folder, sorted; a missing folder, a file, or a folder without images

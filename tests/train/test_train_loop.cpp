@@ -140,6 +140,32 @@ TEST_CASE("Shared options: device, ranges and data folders give clear errors", "
   CHECK(parsed.lr == 0.5);
   CHECK(parsed.resume);
   CHECK(parsed.batch_size == 3);
+  CHECK(parsed.conv_math == "fp32");
+}
+
+TEST_CASE("Shared options: --conv-math picks the convolution arithmetic or says why not", "[train][cli]") {
+  CHECK(ex::parse_conv_math("fp32", "cpu", "t") == crisp::ConvMath::FP32);
+  CHECK(ex::parse_conv_math("tf32", "cuda", "t") == crisp::ConvMath::TF32);
+  CHECK(ex::parse_conv_math("bf16", "cuda:0", "t") == crisp::ConvMath::BF16);
+  CHECK_THROWS_WITH(ex::parse_conv_math("fp16", "cpu", "train_x"),
+                    Catch::Contains("train_x") && Catch::Contains("expected --conv-math fp32, bf16 or tf32, got 'fp16'"));
+  CHECK_THROWS_WITH(ex::parse_conv_math("tf32", "cpu", "t"), Catch::Contains("tf32 is a CUDA mode"));
+  {
+    const crisp::cpu::HideCpuFeatures hidden(crisp::cpu::kAvx512Bf16);
+    CHECK_THROWS_WITH(ex::parse_conv_math("bf16", "cpu", "t"),
+                      Catch::Contains("--conv-math bf16 on the CPU needs avx512_bf16"));
+  }
+  if (crisp::cpu::cpu_has(crisp::cpu::kAvx512Bf16)) CHECK(ex::parse_conv_math("bf16", "cpu", "t") == crisp::ConvMath::BF16);
+
+  // check_train_options applies it for the run.
+  ex::TrainOptions o;
+  o.out = "unused";
+  o.conv_math = "fp32";
+  ex::check_train_options(o, "t");
+  CHECK(crisp::cpu::conv_math() == crisp::ConvMath::FP32);
+  o.conv_math = "tf32";
+  CHECK_THROWS_WITH(ex::check_train_options(o, "t"), Catch::Contains("tf32 is a CUDA mode"));
+  CHECK(crisp::cpu::conv_math() == crisp::ConvMath::FP32);
 }
 
 TEST_CASE("Checkpointer keeps the newest folders and points latest at a complete one", "[train][checkpoint]") {

@@ -8,11 +8,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "crisp/backend/conv_math.hpp"
 #include "crisp/backend/cpu/conv_batched.hpp"
 #include "crisp/backend/cpu/conv_direct.hpp"
 #include "crisp/backend/cpu/conv_direct_wgrad.hpp"
 #include "crisp/backend/cpu/conv_gemm.hpp"
 #include "crisp/backend/cpu/conv_im2col.hpp"
+#include "crisp/backend/cpu/cpu_features.hpp"
 #include "crisp/backend/cpu/gemm.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
 
@@ -173,20 +175,23 @@ void conv2d_backward_data_with(const Conv2dGeometry& g, const T* dy, const T* w,
 // dw[o][(c, i, j)] = sum over images and positions of dy[o][pq] * im2col(x)[(c, i, j)][pq]: per
 // thread, im2col of a tile of positions then a serial GEMM into that thread's partial dw; the
 // partials are summed at the end.
-template <class T>
-void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
+template <class Kern, class T>
+void conv2d_backward_weight_with(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
   check_geometry(g, "conv2d_backward_weight");
   const int64_t Cg = g.Cg(), Og = g.Og(), K = Cg * g.kh * g.kw, HW = g.H * g.W, PQ = g.P * g.Q;
-  if (conv_batched_pays<T>(g)) {
+  // The batched path computes in the default kernel's precision: not under BF16.
+  if (std::is_same_v<Kern, DefaultGemmKernel<T>> && conv_batched_pays<T>(g)) {
     conv2d_backward_weight_batched(g, x, dy, dw);
     if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
     return;
   }
 #if defined(__AVX512F__)
-  if (g.stride_w == 1 && conv2d_backward_weight_direct_pays<T>(g)) {
-    conv2d_backward_weight_direct(g, x, dy, dw);
-    if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
-    return;
+  if constexpr (std::is_same_v<Kern, KernelAvx512<T>>) {
+    if (g.stride_w == 1 && conv2d_backward_weight_direct_pays<T>(g)) {
+      conv2d_backward_weight_direct(g, x, dy, dw);
+      if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
+      return;
+    }
   }
 #endif
   const int64_t wsize = g.O * K;
@@ -207,8 +212,8 @@ void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* d
         for (int64_t gi = 0; gi < g.groups; ++gi) {
           const ConvSource<T> src{x + (n * g.C + gi * Cg) * HW, g.H, g.W, g.stride_h, g.stride_w, g.Q};
           im2col_rows(src, taps.data(), K, j0, cnt, col);
-          gemm<T>(false, true, Og, K, cnt, T(1), dy + (n * g.O + gi * Og) * PQ + j0, PQ, col, cnt, T(1),
-                  part + gi * Og * K, K);
+          gemm_with<Kern>(false, true, Og, K, cnt, T(1), dy + (n * g.O + gi * Og) * PQ + j0, PQ, col, cnt,
+                          T(1), part + gi * Og * K, K);
         }
       }
     }
@@ -223,11 +228,46 @@ void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* d
   if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
 }
 
+template <class T>
+void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
+  conv2d_backward_weight_with<DefaultGemmKernel<T>>(g, x, dy, dw, dbias);
+}
+
+// Whether this call runs in BF16 (crisp/backend/conv_math.hpp): only float convolutions are
+// rounded; TF32 (a CUDA mode) and BF16 without AVX512_BF16 (CPU or build) are refused, never
+// quietly run in FP32.
+template <class T>
+bool conv_runs_bf16(const char* op) {
+  const ConvMath m = conv_math();
+  CRISP_CHECK(m != ConvMath::TF32, ValueError, op,
+              "expected ConvMath::FP32 or BF16 on the CPU, got tf32 (a CUDA tensor-core mode)");
+  if (m != ConvMath::BF16 || !std::is_same_v<T, float>) return false;
+#if defined(CRISP_HAVE_BF16_KERNEL)
+  CRISP_CHECK(cpu_has(kAvx512Bf16), ValueError, op,
+              "ConvMath::BF16 needs a CPU with avx512_bf16 (VDPBF16PS) and avx512bw; this CPU has ",
+              cpu_features_string(), " (use ConvMath::FP32)");
+  return true;
+#else
+  CRISP_CHECK(false, ValueError, op,
+              "ConvMath::BF16 needs crisp compiled for AVX512_BF16 (-march=native on such a CPU, or "
+              "-mavx512bf16 -mavx512bw); this build does not target it (the CPU has ",
+              cpu_features_string(), "; use ConvMath::FP32)");
+  return false;
+#endif
+}
+
 }  // namespace detail
 
 // y [N, O, P, Q] = conv2d(x [N, C, H, W], w [O, C/groups, kh, kw]) + bias [O] (bias may be null).
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y) {
+#if defined(CRISP_HAVE_BF16_KERNEL)
+  if constexpr (std::is_same_v<T, float>)
+    if (detail::conv_runs_bf16<T>("conv2d_forward"))
+      return detail::conv2d_forward_with<detail::KernelAvx512Bf16>(g, x, w, bias, y);
+#else
+  detail::conv_runs_bf16<T>("conv2d_forward");
+#endif
   check_geometry(g, "conv2d_forward");
   if (detail::conv_batched_pays<T>(g)) return detail::conv2d_forward_batched(g, x, w, bias, y);
   detail::conv2d_forward_with<detail::DefaultGemmKernel<T>>(g, x, w, bias, y);
@@ -236,6 +276,13 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
 // dx [N, C, H, W] (overwritten) = gradient of the forward with respect to x, given dy [N, O, P, Q].
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
+#if defined(CRISP_HAVE_BF16_KERNEL)
+  if constexpr (std::is_same_v<T, float>)
+    if (detail::conv_runs_bf16<T>("conv2d_backward_data"))
+      return detail::conv2d_backward_data_with<detail::KernelAvx512Bf16>(g, dy, w, dx);
+#else
+  detail::conv_runs_bf16<T>("conv2d_backward_data");
+#endif
   check_geometry(g, "conv2d_backward_data");
   if (detail::conv_batched_pays<T>(g)) return detail::conv2d_backward_data_batched(g, dy, w, dx);
   detail::conv2d_backward_data_with<detail::DefaultGemmKernel<T>>(g, dy, w, dx);
@@ -244,6 +291,13 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
 // dw [O, C/groups, kh, kw] and dbias [O] (nullable) overwritten with the gradients given dy.
 template <class T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
+#if defined(CRISP_HAVE_BF16_KERNEL)
+  if constexpr (std::is_same_v<T, float>)
+    if (detail::conv_runs_bf16<T>("conv2d_backward_weight"))
+      return detail::conv2d_backward_weight_with<detail::KernelAvx512Bf16>(g, x, dy, dw, dbias);
+#else
+  detail::conv_runs_bf16<T>("conv2d_backward_weight");
+#endif
   detail::conv2d_backward_weight_impl(g, x, dy, dw, dbias);
 }
 

@@ -72,6 +72,7 @@ void conv_gemm_tile(int64_t M, int64_t K, const T* apack, const ConvSource<T>& s
   for (int64_t pc = 0; pc < K; pc += Kern::KC) {
     const int64_t kc = std::min<int64_t>(Kern::KC, K - pc);
     im2col_packed<NR>(src, taps + pc, kc, j0, n, bbuf);
+    if constexpr (requires { Kern::pair_up_b(kc, n, bbuf); }) Kern::pair_up_b(kc, n, bbuf);
     const T beta = pc == 0 ? T(0) : T(1);
     const T* ablk = apack + pc * mpad;
     for (int64_t jr = 0; jr < n; jr += NR) {

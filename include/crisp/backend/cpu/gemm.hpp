@@ -12,6 +12,7 @@
 
 #include "crisp/backend/cpu/gemm_kernel_avx2.hpp"
 #include "crisp/backend/cpu/gemm_kernel_avx512.hpp"
+#include "crisp/backend/cpu/gemm_kernel_avx512_bf16.hpp"
 #include "crisp/backend/cpu/gemm_kernel_generic.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
 #include "crisp/tensor/error.hpp"
@@ -64,7 +65,7 @@ T* thread_pack_buffer(std::size_t n) {
 // Packs the mc x kc block of alpha * op(A) whose (0, 0) element is at a into MR-row panels:
 // panel p holds dst[p * MR * kc + k * MR + i].
 template <class Kern, class T>
-void pack_a(int64_t mc, int64_t kc, const T* a, int64_t lda, bool trans, T alpha, T* dst) {
+void pack_a_values(int64_t mc, int64_t kc, const T* a, int64_t lda, bool trans, T alpha, T* dst) {
   constexpr int MR = Kern::MR;
   if constexpr (requires { Kern::pack_a_notrans(mc, kc, a, lda, alpha, dst); }) {
     if (!trans) {
@@ -94,10 +95,18 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t lda, bool trans, T alpha
   }
 }
 
+// A kernel with reduced-precision operands (gemm_kernel_avx512_bf16.hpp) rounds each packed
+// block in place after it has been packed as T.
+template <class Kern, class T>
+void pack_a(int64_t mc, int64_t kc, const T* a, int64_t lda, bool trans, T alpha, T* dst) {
+  pack_a_values<Kern>(mc, kc, a, lda, trans, alpha, dst);
+  if constexpr (requires { Kern::pair_up_a(mc, kc, dst); }) Kern::pair_up_a(mc, kc, dst);
+}
+
 // Packs the kc x nc block of op(B) whose (0, 0) element is at b into NR-column panels:
 // panel p holds dst[p * NR * kc + k * NR + j], zero-padded past nc.
 template <class Kern, class T>
-void pack_b(int64_t kc, int64_t nc, const T* b, int64_t ldb, bool trans, T* dst) {
+void pack_b_values(int64_t kc, int64_t nc, const T* b, int64_t ldb, bool trans, T* dst) {
   constexpr int NR = Kern::NR;
   if (!trans) {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
@@ -133,6 +142,12 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t ldb, bool trans, T* dst)
       }
     }
   }
+}
+
+template <class Kern, class T>
+void pack_b(int64_t kc, int64_t nc, const T* b, int64_t ldb, bool trans, T* dst) {
+  pack_b_values<Kern>(kc, nc, b, ldb, trans, dst);
+  if constexpr (requires { Kern::pair_up_b(kc, nc, dst); }) Kern::pair_up_b(kc, nc, dst);
 }
 
 template <class Kern, class T>
@@ -283,7 +298,9 @@ void gemm_with(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T al
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  if (M * N * K <= kGemmSmallMacs) {
+  // (Not for a reduced-precision kernel: its products must be rounded whatever the size.)
+  constexpr bool rounds = requires(T* p) { Kern::pair_up_b(int64_t(1), int64_t(1), p); };
+  if (!rounds && M * N * K <= kGemmSmallMacs) {
     gemm_small(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }

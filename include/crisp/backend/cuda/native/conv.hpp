@@ -7,22 +7,17 @@
 
 #include <cstdint>
 
+#include "crisp/backend/conv_math.hpp"
+
 namespace crisp::cuda {
 
 // Arithmetic of the convolution's multiply-adds. FP32 is exact IEEE float (FFMA, results match
 // the CPU to rounding order). TF32 rounds both operands to 10-bit mantissas (cvt.rna) and BF16 to
 // 7-bit mantissas before mma.sync; both accumulate in FP32. Documented tolerances (relative L2
 // error vs the FP32 result, K = reduced length, random N(0,1) data): TF32 <= 2e-3, BF16 <= 1.5e-2.
-enum class ConvMath { FP32, TF32, BF16 };
-
-inline const char* to_string(ConvMath m) {
-  switch (m) {
-    case ConvMath::FP32: return "fp32";
-    case ConvMath::TF32: return "tf32";
-    case ConvMath::BF16: return "bf16";
-  }
-  return "?";
-}
+// The enum and its switch are device-agnostic (crisp/backend/conv_math.hpp).
+using crisp::ConvMath;
+using crisp::to_string;
 
 // One NCHW convolution, in int32 (the launchers check every extent and product fits).
 struct ConvShape {
