@@ -1,6 +1,8 @@
 // The demo's command line (see demo_args.hpp).
 #include "demo_args.hpp"
 
+#include "common/cli.hpp"
+
 namespace crisp::examples::demo {
 
 int parse_demo_args(int argc, char** argv, Args& a) {

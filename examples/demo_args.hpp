@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "common/cli.hpp"
+#include "common/train_options.hpp"
 
 namespace crisp::examples::demo {
 

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "common/step_dataset.hpp"
+#include "common/cli.hpp"
 #include "common/train_loop.hpp"
 
 namespace {

@@ -28,6 +28,7 @@
 #include <iostream>
 #include <tuple>
 
+#include "common/cli.hpp"
 #include "common/train_loop.hpp"
 #include "semantic_common.hpp"
 

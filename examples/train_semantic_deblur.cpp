@@ -37,6 +37,7 @@
 #include <iostream>
 #include <memory>
 
+#include "common/cli.hpp"
 #include "common/train_loop.hpp"
 #include "face_identity.hpp"
 #include "semantic_common.hpp"

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "common/step_dataset.hpp"
+#include "common/cli.hpp"
 #include "common/train_loop.hpp"
 
 namespace {

@@ -49,7 +49,7 @@
 #include <vector>
 
 #include "checkpoints.hpp"
-#include "cli.hpp"
+#include "train_options.hpp"
 #include "distributed.hpp"
 #include "interrupt.hpp"
 #include "run_dir.hpp"

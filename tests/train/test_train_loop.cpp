@@ -11,6 +11,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "../../examples/common/cli.hpp"
 #include "../../examples/common/train_loop.hpp"
 
 namespace fs = std::filesystem;
