@@ -13,7 +13,7 @@ struct Args {
   int64_t crop = 48, eval_crop = 128, eval_crops = 12, channels = 32, blocks = 4;
   int64_t kernel_min = 7, kernel_max = 11, kernels = 4;
   bool unseen_kernels = false;
-  double noise = 0.01, max_seconds = 180;
+  double noise = 0.01, max_seconds = 240;
   int64_t warmup = 100;
 };
 
