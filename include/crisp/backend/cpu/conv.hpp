@@ -228,11 +228,6 @@ void conv2d_backward_weight_with(const Conv2dGeometry& g, const T* x, const T* d
   if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
 }
 
-template <class T>
-void conv2d_backward_weight_impl(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
-  conv2d_backward_weight_with<DefaultGemmKernel<T>>(g, x, dy, dw, dbias);
-}
-
 // Whether this call runs in BF16 (crisp/backend/conv_math.hpp): only float convolutions are
 // rounded; TF32 (a CUDA mode) and BF16 without AVX512_BF16 (CPU or build) are refused, never
 // quietly run in FP32.
@@ -258,47 +253,54 @@ bool conv_runs_bf16(const char* op) {
 
 }  // namespace detail
 
+namespace detail {
+
+// Calls f(std::type_identity<Kern>{}) with the micro-kernel this call runs on: the BF16 one when
+// conv_runs_bf16 says so, else the default FP32 one (which alone may take the batched path).
+template <class T, class F>
+void with_conv_kernel(const char* op, F&& f) {
+#if defined(CRISP_HAVE_BF16_KERNEL)
+  if constexpr (std::is_same_v<T, float>)
+    if (conv_runs_bf16<T>(op)) return f(std::type_identity<KernelAvx512Bf16>{});
+#else
+  conv_runs_bf16<T>(op);
+#endif
+  f(std::type_identity<DefaultGemmKernel<T>>{});
+}
+
+template <class Kern, class T>
+inline constexpr bool is_default_kernel_v = std::is_same_v<Kern, DefaultGemmKernel<T>>;
+
+}  // namespace detail
+
 // y [N, O, P, Q] = conv2d(x [N, C, H, W], w [O, C/groups, kh, kw]) + bias [O] (bias may be null).
 template <class T>
 void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y) {
-#if defined(CRISP_HAVE_BF16_KERNEL)
-  if constexpr (std::is_same_v<T, float>)
-    if (detail::conv_runs_bf16<T>("conv2d_forward"))
-      return detail::conv2d_forward_with<detail::KernelAvx512Bf16>(g, x, w, bias, y);
-#else
-  detail::conv_runs_bf16<T>("conv2d_forward");
-#endif
-  check_geometry(g, "conv2d_forward");
-  if (detail::conv_batched_pays<T>(g)) return detail::conv2d_forward_batched(g, x, w, bias, y);
-  detail::conv2d_forward_with<detail::DefaultGemmKernel<T>>(g, x, w, bias, y);
+  detail::with_conv_kernel<T>("conv2d_forward", [&]<class Kern>(std::type_identity<Kern>) {
+    check_geometry(g, "conv2d_forward");
+    if (detail::is_default_kernel_v<Kern, T> && detail::conv_batched_pays<T>(g))
+      return detail::conv2d_forward_batched(g, x, w, bias, y);
+    detail::conv2d_forward_with<Kern>(g, x, w, bias, y);
+  });
 }
 
 // dx [N, C, H, W] (overwritten) = gradient of the forward with respect to x, given dy [N, O, P, Q].
 template <class T>
 void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* dx) {
-#if defined(CRISP_HAVE_BF16_KERNEL)
-  if constexpr (std::is_same_v<T, float>)
-    if (detail::conv_runs_bf16<T>("conv2d_backward_data"))
-      return detail::conv2d_backward_data_with<detail::KernelAvx512Bf16>(g, dy, w, dx);
-#else
-  detail::conv_runs_bf16<T>("conv2d_backward_data");
-#endif
-  check_geometry(g, "conv2d_backward_data");
-  if (detail::conv_batched_pays<T>(g)) return detail::conv2d_backward_data_batched(g, dy, w, dx);
-  detail::conv2d_backward_data_with<detail::DefaultGemmKernel<T>>(g, dy, w, dx);
+  detail::with_conv_kernel<T>("conv2d_backward_data", [&]<class Kern>(std::type_identity<Kern>) {
+    check_geometry(g, "conv2d_backward_data");
+    if (detail::is_default_kernel_v<Kern, T> && detail::conv_batched_pays<T>(g))
+      return detail::conv2d_backward_data_batched(g, dy, w, dx);
+    detail::conv2d_backward_data_with<Kern>(g, dy, w, dx);
+  });
 }
 
 // dw [O, C/groups, kh, kw] and dbias [O] (nullable) overwritten with the gradients given dy.
 template <class T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
-#if defined(CRISP_HAVE_BF16_KERNEL)
-  if constexpr (std::is_same_v<T, float>)
-    if (detail::conv_runs_bf16<T>("conv2d_backward_weight"))
-      return detail::conv2d_backward_weight_with<detail::KernelAvx512Bf16>(g, x, dy, dw, dbias);
-#else
-  detail::conv_runs_bf16<T>("conv2d_backward_weight");
-#endif
-  detail::conv2d_backward_weight_impl(g, x, dy, dw, dbias);
+  detail::with_conv_kernel<T>("conv2d_backward_weight", [&]<class Kern>(std::type_identity<Kern>) {
+    detail::conv2d_backward_weight_with<Kern>(g, x, dy, dw, dbias);
+  });
 }
 
 }  // namespace crisp::cpu
