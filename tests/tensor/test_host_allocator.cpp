@@ -82,6 +82,7 @@ TEST_CASE("host allocator: the idle limit and the off switch release memory", "[
   CHECK(crisp::host_cache_stats().cached_bytes == 0);
   { crisp::Storage<float> s(1 << 17); }  // 512 KiB: cached
   CHECK(crisp::host_cache_stats().cached_bytes == int64_t(512) << 10);
+  CHECK_THROWS_AS(crisp::set_host_cache_limit(-1), crisp::ValueError);
   crisp::set_host_cache_enabled(false);
   CHECK(crisp::host_cache_stats().cached_bytes == 0);
   { crisp::Storage<float> s(1 << 17); }

@@ -18,6 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "crisp/tensor/error.hpp"
+
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -169,7 +171,10 @@ class HostAllocator {
 inline void set_host_cache_enabled(bool on) { detail::HostAllocator::instance().set_enabled(on); }
 inline bool host_cache_enabled() { return detail::HostAllocator::instance().enabled(); }
 // Most idle bytes the cache keeps; lowering it releases everything cached now.
-inline void set_host_cache_limit(int64_t bytes) { detail::HostAllocator::instance().set_limit(bytes); }
+inline void set_host_cache_limit(int64_t bytes) {
+  CRISP_CHECK(bytes >= 0, ValueError, "set_host_cache_limit", "expected a non-negative byte count, got ", bytes);
+  detail::HostAllocator::instance().set_limit(bytes);
+}
 inline int64_t host_cache_limit() { return detail::HostAllocator::instance().limit(); }
 // Returns every idle cached block to the system (like torch.cuda.empty_cache for the host).
 inline void empty_host_cache() { detail::HostAllocator::instance().empty_cache(); }
