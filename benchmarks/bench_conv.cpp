@@ -131,6 +131,14 @@ std::vector<Layer> layers() {
   conv("s8a_conv_c32o32_k5p2_256x256_n4", 4, 32, 32, 256, 5, 1, 2);
   conv("s8b_conv_c64o64_k5p2_128x128_n4", 4, 64, 64, 128, 5, 1, 2);
   conv("s8c_conv_c128o128_k5p2_64x64_n4", 4, 128, 128, 64, 5, 1, 2);
+  // The demo's DemoNet step (b8@48; not the papers' shapes, so outside the geometric mean).
+  const size_t first_demo = v.size();
+  conv("d1_conv_c3o32_k3p1_48x48_n8", 8, 3, 32, 48, 3, 1, 1);
+  conv("d2_conv_c32o64_k3s2p1_48x48_n8", 8, 32, 64, 48, 3, 2, 1);
+  conv("d3_conv_c64o64_k3p1_24x24_n8", 8, 64, 64, 24, 3, 1, 1);
+  tconv("d4_tconv_c64o32_k4s2p1_24x24_n8", 8, 64, 32, 24, 4, 2, 1, 0);
+  conv("d5_conv_c32o3_k3p1_48x48_n8", 8, 32, 3, 48, 3, 1, 1);
+  for (size_t i = first_demo; i < v.size(); ++i) v[i].in_geomean = false;
   return v;
 }
 
@@ -593,6 +601,8 @@ void print_summary(const std::vector<Layer>& all) {
 
 int main(int argc, char** argv) {
   if (const char* t = std::getenv("CRISP_BENCH_THREADS")) g_threads = std::max(1, std::atoi(t));
+  // CRISP_BENCH_WINOGRAD=0: crisp's 3x3 stride-1 convolutions without the Winograd engine (A/B).
+  if (const char* wg = std::getenv("CRISP_BENCH_WINOGRAD")) crisp::cpu::set_conv_winograd(std::atoi(wg) != 0);
   omp_set_num_threads(g_threads);
 #if defined(CRISP_BENCH_HAVE_TORCH)
   at::set_num_threads(g_threads);
@@ -604,8 +614,9 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
-  std::printf("crisp conv, threads: %d (OMP_NUM_THREADS=%s), load average at start: %s\n", g_threads,
-              std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "unset", loadavg().c_str());
+  std::printf("crisp conv, threads: %d (OMP_NUM_THREADS=%s), Winograd %s, load average at start: %s\n", g_threads,
+              std::getenv("OMP_NUM_THREADS") ? std::getenv("OMP_NUM_THREADS") : "unset",
+              crisp::cpu::conv_winograd() ? "on" : "off", loadavg().c_str());
 #if defined(CRISP_BENCH_HAVE_DNNL)
   const dnnl_version_t* v = dnnl::version();
   const auto isa = dnnl::get_effective_cpu_isa();

@@ -263,3 +263,63 @@ TEST_CASE("conv kernels reject impossible geometries", "[conv]") {
   g.groups = 1, g.stride_h = 0;
   REQUIRE_THROWS_AS(crisp::cpu::conv2d_backward_data(g, buf.data(), buf.data(), buf.data()), crisp::ValueError);
 }
+
+#if defined(__AVX512F__)
+TEST_CASE("conv kernels: the Winograd F(2x2,3x3) engine matches the double reference", "[conv][winograd]") {
+  // Odd and even maps (partial tiles at the bottom and right), one and several 16-tile chunks per
+  // tile row, paddings 0..2, channel counts off the panel and vector sizes, a map smaller than the
+  // padding formula (a transposed conv's output_padding seen from the conv), batch 1 and 3.
+  std::vector<Conv2dGeometry> gs = {
+      geom(2, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1),  geom(1, 17, 9, 11, 19, 3, 3, 1, 1, 1, 1),
+      geom(3, 20, 13, 12, 33, 3, 3, 1, 0, 1, 1),  geom(1, 24, 10, 70, 18, 3, 3, 1, 2, 1, 1),
+      geom(1, 16, 40, 37, 29, 3, 3, 1, 1, 1, 1),  geom(2, 64, 12, 12, 64, 3, 3, 1, 1, 1, 1),
+      geom(1, 18, 9, 11, 16, 3, 3, 1, 1, 1, 1, 1, 0),  // pad_h 1, pad_w 0
+  };
+  Conv2dGeometry cut = geom(1, 16, 12, 11, 16, 3, 3, 1, 1, 1, 1);
+  cut.P -= 1, cut.Q -= 1;
+  gs.push_back(cut);
+  std::mt19937_64 rng(11);
+  for (const Conv2dGeometry& g : gs) {
+    INFO(describe(g));
+    REQUIRE(crisp::cpu::detail::winograd_pays(g));
+    const auto x = random_vec<float>(static_cast<size_t>(g.N * g.C * g.H * g.W), rng);
+    const auto w = random_vec<float>(static_cast<size_t>(g.O * g.C * 9), rng);
+    const auto b = random_vec<float>(static_cast<size_t>(g.O), rng);
+    const auto dy = random_vec<float>(static_cast<size_t>(g.N * g.O * g.P * g.Q), rng);
+    std::vector<float> y(dy.size(), -7.f), dx(x.size(), -7.f);
+    crisp::cpu::detail::conv2d_forward_winograd(g, x.data(), w.data(), b.data(), y.data());
+    require_close(y, ref_forward(g, x, w, &b), 2e-5, "forward (Winograd)");
+    crisp::cpu::detail::conv2d_forward_winograd(g, x.data(), w.data(), nullptr, y.data());
+    require_close(y, ref_forward<float>(g, x, w, nullptr), 2e-5, "forward without bias (Winograd)");
+    std::vector<double> rdx, rdw, rdb;
+    ref_backward(g, x, w, dy, rdx, rdw, rdb);
+    crisp::cpu::detail::conv2d_backward_data_winograd(g, dy.data(), w.data(), dx.data());
+    require_close(dx, rdx, 2e-5, "backward data (Winograd)");
+    // The public entry points take it (the view of backward-data as a forward pays too).
+    REQUIRE(crisp::cpu::detail::winograd_pays(crisp::cpu::detail::winograd_backward_data_view(g)));
+    std::fill(y.begin(), y.end(), -7.f);
+    crisp::cpu::conv2d_forward(g, x.data(), w.data(), b.data(), y.data());
+    require_close(y, ref_forward(g, x, w, &b), 2e-5, "forward (public)");
+    std::fill(dx.begin(), dx.end(), -7.f);
+    crisp::cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+    require_close(dx, rdx, 2e-5, "backward data (public)");
+  }
+}
+
+TEST_CASE("conv kernels: Winograd is taken only where it applies, and can be switched off", "[conv][winograd]") {
+  using crisp::cpu::detail::winograd_pays;
+  REQUIRE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 1, 1, 1, 1)));
+  REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 2, 1, 1, 1)));    // stride 2
+  REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 1, 2, 2, 1)));    // dilation 2
+  REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 1, 1, 1, 2)));    // groups 2
+  REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 5, 5, 1, 2, 1, 1)));    // 5x5
+  REQUIRE_FALSE(winograd_pays(geom(1, 3, 24, 24, 64, 3, 3, 1, 1, 1, 1)));     // 3 input channels
+  REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 1, 3, 1, 1)));    // padding 3
+  {
+    crisp::cpu::ConvWinogradScope off(false);
+    REQUIRE_FALSE(crisp::cpu::conv_winograd());
+    REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 1, 1, 1, 1)));
+  }
+  REQUIRE(crisp::cpu::conv_winograd());
+}
+#endif

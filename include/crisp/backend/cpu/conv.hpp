@@ -14,6 +14,7 @@
 #include "crisp/backend/cpu/conv_direct_wgrad.hpp"
 #include "crisp/backend/cpu/conv_gemm.hpp"
 #include "crisp/backend/cpu/conv_im2col.hpp"
+#include "crisp/backend/cpu/conv_winograd.hpp"
 #include "crisp/backend/cpu/cpu_features.hpp"
 #include "crisp/backend/cpu/gemm.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
@@ -271,6 +272,16 @@ void with_conv_kernel(const char* op, F&& f) {
 template <class Kern, class T>
 inline constexpr bool is_default_kernel_v = std::is_same_v<Kern, DefaultGemmKernel<T>>;
 
+// Whether this call takes the Winograd engine (conv_winograd.hpp): float, the default FP32
+// kernel (not BF16), a geometry where it pays.
+template <class Kern, class T>
+bool takes_winograd([[maybe_unused]] const Conv2dGeometry& g) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float> && is_default_kernel_v<Kern, T>) return winograd_pays(g);
+#endif
+  return false;
+}
+
 }  // namespace detail
 
 // y [N, O, P, Q] = conv2d(x [N, C, H, W], w [O, C/groups, kh, kw]) + bias [O] (bias may be null).
@@ -280,6 +291,10 @@ void conv2d_forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bi
     check_geometry(g, "conv2d_forward");
     if (detail::is_default_kernel_v<Kern, T> && detail::conv_batched_pays<T>(g))
       return detail::conv2d_forward_batched(g, x, w, bias, y);
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (detail::takes_winograd<Kern, T>(g)) return detail::conv2d_forward_winograd(g, x, w, bias, y);
+#endif
     detail::conv2d_forward_with<Kern>(g, x, w, bias, y);
   });
 }
@@ -291,6 +306,11 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
     check_geometry(g, "conv2d_backward_data");
     if (detail::is_default_kernel_v<Kern, T> && detail::conv_batched_pays<T>(g))
       return detail::conv2d_backward_data_batched(g, dy, w, dx);
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (detail::takes_winograd<Kern, T>(detail::winograd_backward_data_view(g)))
+        return detail::conv2d_backward_data_winograd(g, dy, w, dx);
+#endif
     detail::conv2d_backward_data_with<Kern>(g, dy, w, dx);
   });
 }
