@@ -273,6 +273,7 @@ TEST_CASE("conv kernels: the Winograd F(2x2,3x3) engine matches the double refer
       geom(2, 16, 24, 24, 16, 3, 3, 1, 1, 1, 1),  geom(1, 17, 9, 11, 19, 3, 3, 1, 1, 1, 1),
       geom(3, 20, 13, 12, 33, 3, 3, 1, 0, 1, 1),  geom(1, 24, 10, 70, 18, 3, 3, 1, 2, 1, 1),
       geom(1, 16, 40, 37, 29, 3, 3, 1, 1, 1, 1),  geom(2, 64, 12, 12, 64, 3, 3, 1, 1, 1, 1),
+      geom(3, 24, 30, 28, 20, 3, 3, 1, 1, 1, 1),  // backward-weight through the public entry point too
       geom(1, 18, 9, 11, 16, 3, 3, 1, 1, 1, 1, 1, 0),  // pad_h 1, pad_w 0
   };
   Conv2dGeometry cut = geom(1, 16, 12, 11, 16, 3, 3, 1, 1, 1, 1);
@@ -295,6 +296,9 @@ TEST_CASE("conv kernels: the Winograd F(2x2,3x3) engine matches the double refer
     ref_backward(g, x, w, dy, rdx, rdw, rdb);
     crisp::cpu::detail::conv2d_backward_data_winograd(g, dy.data(), w.data(), dx.data());
     require_close(dx, rdx, 2e-5, "backward data (Winograd)");
+    std::vector<float> dw(w.size(), -7.f), db(b.size(), -7.f);
+    crisp::cpu::detail::conv2d_backward_weight_winograd(g, x.data(), dy.data(), dw.data());
+    require_close(dw, rdw, 2e-5, "backward weight (Winograd)");
     // The public entry points take it (the view of backward-data as a forward pays too).
     REQUIRE(crisp::cpu::detail::winograd_pays(crisp::cpu::detail::winograd_backward_data_view(g)));
     std::fill(y.begin(), y.end(), -7.f);
@@ -303,6 +307,11 @@ TEST_CASE("conv kernels: the Winograd F(2x2,3x3) engine matches the double refer
     std::fill(dx.begin(), dx.end(), -7.f);
     crisp::cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
     require_close(dx, rdx, 2e-5, "backward data (public)");
+    std::fill(dw.begin(), dw.end(), -7.f);
+    crisp::cpu::conv2d_backward_weight(g, x.data(), dy.data(), dw.data(), db.data());
+    require_close(dw, rdw, 2e-5, std::string("backward weight (public, ") +
+                                     (crisp::cpu::detail::winograd_wgrad_pays(g) ? "Winograd)" : "direct)"));
+    require_close(db, rdb, 2e-5, "backward bias (public)");
   }
 }
 
@@ -315,6 +324,8 @@ TEST_CASE("conv kernels: Winograd is taken only where it applies, and can be swi
   REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 5, 5, 1, 2, 1, 1)));    // 5x5
   REQUIRE_FALSE(winograd_pays(geom(1, 3, 24, 24, 64, 3, 3, 1, 1, 1, 1)));     // 3 input channels
   REQUIRE_FALSE(winograd_pays(geom(1, 64, 24, 24, 64, 3, 3, 1, 3, 1, 1)));    // padding 3
+  REQUIRE(crisp::cpu::detail::winograd_wgrad_pays(geom(8, 64, 24, 24, 64, 3, 3, 1, 1, 1, 1)));
+  REQUIRE_FALSE(crisp::cpu::detail::winograd_wgrad_pays(geom(4, 512, 16, 16, 512, 3, 3, 1, 1, 1, 1)));
   {
     crisp::cpu::ConvWinogradScope off(false);
     REQUIRE_FALSE(crisp::cpu::conv_winograd());
