@@ -60,7 +60,7 @@ void conv2d_forward_with(const Conv2dGeometry& g, const T* x, const T* w, const 
   if constexpr (std::is_same_v<Kern, KernelAvx512<T>>) {
     if (g.stride_w == 1) {
       const auto panels = direct_panels<T>(Og, g.Q);
-      const std::vector<T> apack = direct_pack_a(panels, g.groups, Og, K, w, K, Og * K);
+      const HostVector<T> apack = direct_pack_a(panels, g.groups, Og, K, w, K, Og * K);
       direct_conv_run<T>(
           ConvGemmJob{g.N, g.groups, Og, K, g.P, g.Q}, panels, apack, forward_taps(g),
           [&](int64_t n, int64_t gi) {
@@ -73,7 +73,7 @@ void conv2d_forward_with(const Conv2dGeometry& g, const T* x, const T* w, const 
     }
   }
 #endif
-  const std::vector<T> apack = pack_conv_weights<Kern>(g.groups, Og, K, w, K, Og * K);
+  const HostVector<T> apack = pack_conv_weights<Kern>(g.groups, Og, K, w, K, Og * K);
   const std::vector<ConvTap> taps = forward_taps(g);
   const ConvGemmJob job{g.N, g.groups, Og, K, g.P, g.Q};
   conv_gemm_run<Kern, T>(
@@ -122,7 +122,7 @@ void conv2d_backward_data_with(const Conv2dGeometry& g, const T* dy, const T* w,
         for (const auto& [i, dh] : th)
           for (const auto& [j, dw] : tw) taps.push_back({o * PQ, dh, dw});
       // A[c][(o, i, j)] = w[o][c][i][j], per group.
-      std::vector<T> a(static_cast<size_t>(std::max<int64_t>(1, g.groups * Cg * K)));
+      HostVector<T> a(static_cast<size_t>(std::max<int64_t>(1, g.groups * Cg * K)));
       for (int64_t gi = 0; gi < g.groups; ++gi)
         for (int64_t c = 0; c < Cg; ++c) {
           T* row = a.data() + (gi * Cg + c) * K;
@@ -134,7 +134,7 @@ void conv2d_backward_data_with(const Conv2dGeometry& g, const T* dy, const T* w,
 #if defined(__AVX512F__)
       if constexpr (std::is_same_v<Kern, KernelAvx512<T>>) {
         const auto panels = direct_panels<T>(Cg, V);
-        const std::vector<T> dpack = direct_pack_a(panels, g.groups, Cg, K, a.data(), K, Cg * K);
+        const HostVector<T> dpack = direct_pack_a(panels, g.groups, Cg, K, a.data(), K, Cg * K);
         direct_conv_run<T>(
             ConvGemmJob{g.N, g.groups, Cg, K, U, V}, panels, dpack, taps,
             [&](int64_t n, int64_t gi) { return ConvSource<T>{dy + (n * g.O + gi * Og) * PQ, g.P, g.Q, 1, 1, V}; },
@@ -151,7 +151,7 @@ void conv2d_backward_data_with(const Conv2dGeometry& g, const T* dy, const T* w,
         continue;
       }
 #endif
-      const std::vector<T> apack = pack_conv_weights<Kern>(g.groups, Cg, K, a.data(), K, Cg * K);
+      const HostVector<T> apack = pack_conv_weights<Kern>(g.groups, Cg, K, a.data(), K, Cg * K);
       const ConvGemmJob job{g.N, g.groups, Cg, K, U, V};
       conv_gemm_run<Kern, T>(
           job, apack, taps,
@@ -203,7 +203,7 @@ void conv2d_backward_weight_with(const Conv2dGeometry& g, const T* x, const T* d
   cols = std::min(cols, std::max<int64_t>(16, (g.N * PQ + 2 * nt - 1) / (2 * nt)));
   cols = std::min(cols, PQ);
   const int64_t tiles = (PQ + cols - 1) / cols, items = g.N * tiles;
-  std::vector<T> partial(static_cast<size_t>(nt) * static_cast<size_t>(wsize), T(0));
+  HostVector<T> partial(static_cast<size_t>(nt) * static_cast<size_t>(wsize), T(0));
   parallel_for(0, nt, 1, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       T* part = partial.data() + t * wsize;

@@ -15,6 +15,7 @@
 #include "crisp/backend/cpu/gemm.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
 #include "crisp/backend/geometry.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp::cpu::detail {
 
@@ -45,7 +46,7 @@ template <class T>
 void conv2d_forward_batched(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t Og = g.Og(), K = g.Cg() * g.kh * g.kw, PQ = g.P * g.Q, NP = g.N * PQ;
   const std::vector<ConvTap> taps = forward_taps(g);
-  std::vector<T> col(static_cast<size_t>(K * NP)), out(static_cast<size_t>(Og * NP));
+  HostVector<T> col(static_cast<size_t>(K * NP)), out(static_cast<size_t>(Og * NP));
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     batched_im2col(g, taps, x, gi, col.data());
     gemm<T>(false, false, Og, NP, K, T(1), w + gi * Og * K, K, col.data(), NP, T(0), out.data(), NP);
@@ -80,7 +81,7 @@ void conv2d_backward_data_batched(const Conv2dGeometry& g, const T* dy, const T*
   const int64_t Cg = g.Cg(), Og = g.Og(), khw = g.kh * g.kw, K = Cg * khw, HW = g.H * g.W, PQ = g.P * g.Q,
                 NP = g.N * PQ;
   const std::vector<ConvTap> taps = forward_taps(g);
-  std::vector<T> dyt(static_cast<size_t>(Og * NP)), dcol(static_cast<size_t>(K * NP));
+  HostVector<T> dyt(static_cast<size_t>(Og * NP)), dcol(static_cast<size_t>(K * NP));
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     batched_gather_dy(g, dy, gi, dyt.data());
     gemm<T>(true, false, K, NP, Og, T(1), w + gi * Og * K, K, dyt.data(), NP, T(0), dcol.data(), NP);
@@ -112,7 +113,7 @@ template <class T>
 void conv2d_backward_weight_batched(const Conv2dGeometry& g, const T* x, const T* dy, T* dw) {
   const int64_t Og = g.Og(), K = g.Cg() * g.kh * g.kw, NP = g.N * g.P * g.Q;
   const std::vector<ConvTap> taps = forward_taps(g);
-  std::vector<T> dyt(static_cast<size_t>(Og * NP)), col(static_cast<size_t>(K * NP));
+  HostVector<T> dyt(static_cast<size_t>(Og * NP)), col(static_cast<size_t>(K * NP));
   for (int64_t gi = 0; gi < g.groups; ++gi) {
     batched_gather_dy(g, dy, gi, dyt.data());
     batched_im2col(g, taps, x, gi, col.data());

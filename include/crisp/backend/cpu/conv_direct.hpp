@@ -17,6 +17,7 @@
 #include "crisp/backend/cpu/conv_im2col.hpp"
 #include "crisp/backend/cpu/gemm_kernel_avx512.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp::cpu::detail {
 
@@ -130,9 +131,9 @@ std::vector<DirectPanel<T>> direct_panels(int64_t M, int64_t V) {
 // Packs each group's M x K matrix A (row stride lda, group g at a + g * group_stride) panel by
 // panel: panel (m0, rows) holds dst[g * M * K + m0 * K + k * rows + i] = A[m0 + i][k].
 template <class T>
-std::vector<T> direct_pack_a(const std::vector<DirectPanel<T>>& panels, int64_t groups, int64_t M, int64_t K,
+HostVector<T> direct_pack_a(const std::vector<DirectPanel<T>>& panels, int64_t groups, int64_t M, int64_t K,
                              const T* a, int64_t lda, int64_t group_stride) {
-  std::vector<T> out(static_cast<size_t>(std::max<int64_t>(1, groups * M * K)));
+  HostVector<T> out(static_cast<size_t>(std::max<int64_t>(1, groups * M * K)));
   for (int64_t g = 0; g < groups; ++g)
     for (const auto& p : panels) {
       T* d = out.data() + g * M * K + p.m0 * K;
@@ -231,7 +232,7 @@ inline int64_t direct_run_rows(int64_t U, int64_t images) {
 // Each work item is a run of output rows of one image and group, computed R rows at a time (the
 // A panel is reused over R rows' strips).
 template <class T, class SrcOf, class OutOf, class InitOf, class Sink>
-void direct_conv_run(const ConvGemmJob& job, const std::vector<DirectPanel<T>>& panels, const std::vector<T>& apack,
+void direct_conv_run(const ConvGemmJob& job, const std::vector<DirectPanel<T>>& panels, const HostVector<T>& apack,
                      const std::vector<ConvTap>& taps, SrcOf src_of, OutOf out_of, InitOf init_of, Sink sink) {
   constexpr int64_t L = 64 / sizeof(T);
   const int64_t U = job.U, V = job.V, M = job.M, K = job.K;

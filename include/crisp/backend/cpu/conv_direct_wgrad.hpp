@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "crisp/backend/cpu/conv_direct.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 // GCC 12 warns, wrongly, that _mm512_reduce_add_pd reads an uninitialised vector (GCC bug 105593).
 #pragma GCC diagnostic push
@@ -132,7 +133,7 @@ void conv2d_backward_weight_direct(const Conv2dGeometry& g, const T* x, const T*
   const size_t slab_size = ring.size();
   const size_t off_size = static_cast<size_t>(round_up(R * std::max<int64_t>(K, 1), 16));
   const size_t ws = slab_size + (off_size * sizeof(int32_t) + sizeof(T) - 1) / sizeof(T) + 64;
-  std::vector<T> partial(static_cast<size_t>(nt) * static_cast<size_t>(wsize), T(0));
+  HostVector<T> partial(static_cast<size_t>(nt) * static_cast<size_t>(wsize), T(0));
   std::atomic<int64_t> next{0};
   parallel_for(0, nt, 1, [&](int64_t t, int64_t) {
     T* const slab = conv_workspace<T>(ws);

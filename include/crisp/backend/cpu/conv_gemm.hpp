@@ -11,6 +11,7 @@
 #include "crisp/backend/cpu/conv_im2col.hpp"
 #include "crisp/backend/cpu/gemm.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp::cpu::detail {
 
@@ -38,9 +39,9 @@ T* conv_workspace(std::size_t n) {
 // a + g * group_stride): for each KC block of the reduction, round_up(M, MR) x kc in MR-row
 // panels (the layout gemm_blocked's packed A has), blocks one after the other, groups likewise.
 template <class Kern, class T>
-std::vector<T> pack_conv_weights(int64_t groups, int64_t M, int64_t K, const T* a, int64_t lda, int64_t group_stride) {
+HostVector<T> pack_conv_weights(int64_t groups, int64_t M, int64_t K, const T* a, int64_t lda, int64_t group_stride) {
   const int64_t mpad = round_up(M, Kern::MR);
-  std::vector<T> out(static_cast<size_t>(std::max<int64_t>(1, groups * mpad * K)), T(0));
+  HostVector<T> out(static_cast<size_t>(std::max<int64_t>(1, groups * mpad * K)), T(0));
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t pc = 0; pc < K; pc += Kern::KC)
       pack_a<Kern>(M, std::min<int64_t>(Kern::KC, K - pc), a + g * group_stride + pc, lda, false, T(1),
@@ -107,7 +108,7 @@ struct ConvGemmJob {
 };
 
 template <class Kern, class T, class SrcOf, class OutOf, class Sink>
-void conv_gemm_run(const ConvGemmJob& job, const std::vector<T>& apack, const std::vector<ConvTap>& taps,
+void conv_gemm_run(const ConvGemmJob& job, const HostVector<T>& apack, const std::vector<ConvTap>& taps,
                    SrcOf src_of, OutOf out_of, Sink sink) {
   constexpr int MR = Kern::MR, NR = Kern::NR;
   const int64_t positions = job.U * job.V;

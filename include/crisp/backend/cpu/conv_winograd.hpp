@@ -25,6 +25,7 @@
 #include "crisp/backend/cpu/gemm_kernel_avx512.hpp"
 #include "crisp/backend/cpu/parallel.hpp"
 #include "crisp/backend/geometry.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp::cpu {
 
@@ -86,9 +87,9 @@ struct WinogradJob {
 // kernels (panel (m0, rows): dst[xi * O * C + m0 * C + c * rows + i]; direct_panels cuts the O
 // rows the same way whatever the width it is given).
 template <class Weight>
-std::vector<float> winograd_weights(const WinogradJob& j, Weight weight) {
+HostVector<float> winograd_weights(const WinogradJob& j, Weight weight) {
   const auto panels = direct_panels<float>(j.O, 16);
-  std::vector<float> u(static_cast<size_t>(16 * j.O * j.C));
+  HostVector<float> u(static_cast<size_t>(16 * j.O * j.C));
   std::vector<int64_t> panel_of(static_cast<size_t>(j.O));
   for (size_t p = 0; p < panels.size(); ++p)
     for (int64_t i = 0; i < panels[p].rows; ++i) panel_of[static_cast<size_t>(panels[p].m0 + i)] = static_cast<int64_t>(p);
@@ -230,7 +231,7 @@ inline void winograd_band_input(const WinogradJob& j, const WinogradPlan& p, con
 
 // Runs the job: x [N, C, H, W] -> y [N, O, P, Q] (overwritten), bias [O] or null, u from
 // winograd_weights.
-inline void winograd_run(const WinogradJob& j, const std::vector<float>& u, const float* x, const float* bias,
+inline void winograd_run(const WinogradJob& j, const HostVector<float>& u, const float* x, const float* bias,
                          float* y) {
   constexpr int64_t L = 16;
   const WinogradPlan p = winograd_plan(j, 16 * (j.C + j.O));
@@ -375,7 +376,7 @@ inline void conv2d_backward_weight_winograd(const Conv2dGeometry& g, const float
   const size_t ws = slab_size + v_size + e_size + et_size + 64;
   const int64_t msize = 16 * Cp * Op;
   const int nt = std::max(1, max_threads());
-  std::vector<float> partial(static_cast<size_t>(nt * msize), 0.f);
+  HostVector<float> partial(static_cast<size_t>(nt * msize), 0.f);
   std::atomic<int64_t> next{0};
   parallel_for(0, nt, 1, [&](int64_t t, int64_t) {
     float* const slab = conv_workspace<float>(ws);
