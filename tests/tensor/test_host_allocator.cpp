@@ -98,3 +98,28 @@ TEST_CASE("host allocator: small buffers bypass the cache", "[tensor][allocator]
   CHECK(after.hits == before.hits);
   CHECK(after.misses == before.misses);
 }
+
+TEST_CASE("host allocator: HostVector, the kernels' scratch, reuses cached blocks", "[tensor][allocator]") {
+  CacheOn on;
+  const void* first = nullptr;
+  {
+    crisp::HostVector<float> v(100000, 1.f);  // 400 KB: a cached size class
+    REQUIRE(v.size() == 100000);
+    CHECK(v[99999] == 1.f);
+    first = v.data();
+    CHECK(reinterpret_cast<uintptr_t>(first) % 64 == 0);
+  }
+  const auto before = crisp::host_cache_stats();
+  CHECK(before.cached_bytes >= 400000);
+  {
+    crisp::HostVector<float> w(100000, 2.f);
+    CHECK(static_cast<const void*>(w.data()) == first);
+    CHECK(w[0] == 2.f);
+  }
+  CHECK(crisp::host_cache_stats().hits == before.hits + 1);
+  // Small vectors bypass the cache and still work.
+  crisp::HostVector<double> small(3, 0.5);
+  small.push_back(1.5);
+  CHECK(small.size() == 4);
+  CHECK(small[3] == 1.5);
+}
