@@ -2,7 +2,8 @@
 // dilation 1, one group. Each 2x2 output tile costs 16 multiplies per (input, output) channel pair
 // instead of 36, so the reduction over channels (the only O(C * O) part) shrinks 2.25x; the
 // transforms around it are adds only and O(C + O) per tile. Backward-data of such a convolution is
-// one too (the flipped, transposed kernel at padding 2 - p), so both use this engine.
+// one too (the flipped, transposed kernel at padding 2 - p), and backward-weight is the adjoint
+// (bottom of the file), so all three passes use this engine.
 //
 // Layout, per work item (a band of tile rows of one image), all vectors run over tiles:
 //   slab  the band's input rows of every channel, zero-padded (rows 2*tr + 2, width wp)
@@ -13,19 +14,7 @@
 // multiple of a direct dot product's (tests hold it to the same bound against a double reference).
 #pragma once
 
-#if defined(__AVX512F__)
-
-#include <algorithm>
 #include <atomic>
-#include <cstdint>
-#include <cstring>
-#include <vector>
-
-#include "crisp/backend/cpu/conv_direct.hpp"
-#include "crisp/backend/cpu/gemm_kernel_avx512.hpp"
-#include "crisp/backend/cpu/parallel.hpp"
-#include "crisp/backend/geometry.hpp"
-#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp::cpu {
 
@@ -37,7 +26,8 @@ inline std::atomic<bool>& winograd_enabled_flag() {
 }  // namespace detail
 
 // Whether float 3x3 stride-1 convolutions may use the Winograd engine (default on). Off, every
-// convolution runs the direct or im2col engines, whose rounding is that of a plain dot product.
+// convolution runs the direct or im2col engines, whose rounding is that of a plain dot product
+// (builds without AVX-512 have no Winograd engine: there it is off whatever the setting).
 inline void set_conv_winograd(bool on) { detail::winograd_enabled_flag().store(on); }
 inline bool conv_winograd() { return detail::winograd_enabled_flag().load(); }
 
@@ -54,6 +44,19 @@ class ConvWinogradScope {
 };
 
 }  // namespace crisp::cpu
+
+#if defined(__AVX512F__)
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "crisp/backend/cpu/conv_direct.hpp"
+#include "crisp/backend/cpu/gemm_kernel_avx512.hpp"
+#include "crisp/backend/cpu/parallel.hpp"
+#include "crisp/backend/geometry.hpp"
+#include "crisp/tensor/host_allocator.hpp"
 
 namespace crisp::cpu::detail {
 
