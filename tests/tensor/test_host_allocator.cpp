@@ -123,3 +123,17 @@ TEST_CASE("host allocator: HostVector, the kernels' scratch, reuses cached block
   CHECK(small.size() == 4);
   CHECK(small[3] == 1.5);
 }
+
+TEST_CASE("host allocator: CRISP_CPU_CACHE_MB accepts whole MiB counts only", "[tensor][allocator]") {
+  using A = crisp::detail::HostAllocator;
+  int64_t mb = -1;
+  CHECK(A::parse_cache_mb("0", mb));
+  CHECK(mb == 0);
+  CHECK(A::parse_cache_mb("4096", mb));
+  CHECK(mb == 4096);
+  for (const char* bad : {"", "abc", "-5", "12MB", " 12", "1e3", "99999999999999999999", "1099511627776"}) {
+    INFO(bad);
+    CHECK_FALSE(A::parse_cache_mb(bad, mb));
+  }
+  CHECK_FALSE(A::parse_cache_mb(nullptr, mb));
+}

@@ -10,8 +10,10 @@
 // use-after-free of a storage is still caught; `set_host_cache_enabled` turns it on or off.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -56,6 +58,17 @@ class HostAllocator {
     // Never destroyed: storages held by other statics may be freed after main returns.
     static HostAllocator* a = new HostAllocator();
     return *a;
+  }
+
+  // CRISP_CPU_CACHE_MB's value: a whole number of MiB in [0, 2^40), nothing else on the line.
+  static bool parse_cache_mb(const char* text, int64_t& mb) {
+    if (text == nullptr || *text < '0' || *text > '9') return false;
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v < 0 || v >= (1LL << 40)) return false;
+    mb = static_cast<int64_t>(v);
+    return true;
   }
 
   // Bytes actually reserved for a request of `raw` bytes (the size class).
@@ -140,10 +153,16 @@ class HostAllocator {
  private:
   HostAllocator() {
     if (const char* e = std::getenv("CRISP_CPU_CACHE_MB")) {
-      char* end = nullptr;
-      const long long mb = std::strtoll(e, &end, 10);
-      if (end != e && *end == '\0' && mb >= 0) limit_ = static_cast<int64_t>(mb) << 20;
-      if (mb == 0) enabled_ = false;
+      int64_t mb = 0;
+      if (parse_cache_mb(e, mb)) {
+        limit_ = mb << 20;
+        if (mb == 0) enabled_ = false;
+      } else {
+        // The allocator is built inside the first allocation, where an exception would surprise;
+        // say so once instead of ignoring the setting silently.
+        std::fprintf(stderr, "crisp: CRISP_CPU_CACHE_MB='%s' is not a whole number of MiB in [0, 2^40); keeping %lld\n",
+                     e, static_cast<long long>(limit_ >> 20));
+      }
     }
   }
 
