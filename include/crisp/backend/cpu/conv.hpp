@@ -188,6 +188,13 @@ void conv2d_backward_weight_with(const Conv2dGeometry& g, const T* x, const T* d
   }
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<Kern, KernelAvx512<T>>) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (winograd_wgrad_pays(g)) {
+        conv2d_backward_weight_winograd(g, x, dy, dw);
+        if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
+        return;
+      }
+    }
     if (g.stride_w == 1 && conv2d_backward_weight_direct_pays<T>(g)) {
       conv2d_backward_weight_direct(g, x, dy, dw);
       if (dbias != nullptr) channel_sum(g.N, g.O, PQ, dy, dbias);
@@ -319,15 +326,6 @@ void conv2d_backward_data(const Conv2dGeometry& g, const T* dy, const T* w, T* d
 template <class T>
 void conv2d_backward_weight(const Conv2dGeometry& g, const T* x, const T* dy, T* dw, T* dbias) {
   detail::with_conv_kernel<T>("conv2d_backward_weight", [&]<class Kern>(std::type_identity<Kern>) {
-#if defined(__AVX512F__)
-    if constexpr (std::is_same_v<T, float>)
-      if (!detail::conv_batched_pays<T>(g) && detail::takes_winograd<Kern, T>(g) && detail::winograd_wgrad_pays(g)) {
-        check_geometry(g, "conv2d_backward_weight");
-        detail::conv2d_backward_weight_winograd(g, x, dy, dw);
-        if (dbias != nullptr) channel_sum(g.N, g.O, g.P * g.Q, dy, dbias);
-        return;
-      }
-#endif
     detail::conv2d_backward_weight_with<Kern>(g, x, dy, dw, dbias);
   });
 }
